@@ -1,0 +1,3 @@
+export * from './algorithm';
+export * from './schema';
+export * from './validate';

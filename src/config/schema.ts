@@ -1,0 +1,177 @@
+/**
+ * The proxy config file: one zod schema, with the defaults in it.
+ *
+ * Both sides import this module: the constructs serialize and validate a config before they write it into a
+ * ConfigMap, and the proxy validates the same file at startup. It must not import cdk8s or any Node I/O module.
+ */
+import * as z from 'zod';
+import { AlgorithmSchema } from './algorithm';
+
+/** The config format this code understands. Bump it on a breaking change to the file's meaning. */
+export const CONFIG_VERSION = 1;
+
+const port = z.number().int().min(1).max(65535);
+const ms = z.number().int().positive();
+const host = z.string().min(1);
+
+export const StaticEndpointSchema = z
+  .object({
+    address: host.describe('IP address or host name.'),
+    port: port.optional().describe('Port of this endpoint; defaults to upstream.port.'),
+    weight: z.number().positive().default(1),
+  })
+  .strict();
+
+export const StaticSourceSchema = z
+  .object({
+    kind: z.literal('static'),
+    subset: z.string().min(1).default('default'),
+    endpoints: z.array(StaticEndpointSchema).min(1),
+  })
+  .strict();
+
+export const DnsSourceSchema = z
+  .object({
+    kind: z.literal('dns'),
+    subset: z.string().min(1).default('default'),
+    hostname: host.describe('DNS name with one A/AAAA record per ready pod: a headless Service.'),
+    weight: z.number().positive().default(1).describe('Weight of every endpoint this name resolves to.'),
+    family: z.union([z.literal(4), z.literal(6), z.literal(0)]).default(0).describe('4, 6, or 0 for both.'),
+    refreshIntervalMs: ms.default(5_000).describe('Longest time between two look-ups.'),
+    servers: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('DNS servers as "ip" or "ip:port"; the system resolver when absent.'),
+  })
+  .strict();
+
+export const DiscoverySourceSchema = z.discriminatedUnion('kind', [StaticSourceSchema, DnsSourceSchema]);
+
+export const UpstreamSchema = z
+  .object({
+    name: z.string().min(1).default('app'),
+    port: port.describe('Port the endpoints listen on, unless an endpoint gives its own.'),
+    sources: z.array(DiscoverySourceSchema).min(1),
+  })
+  .strict();
+
+export const HealthCheckSchema = z
+  .object({
+    path: z.string().startsWith('/').default('/'),
+    intervalMs: ms.default(5_000),
+    timeoutMs: ms.default(1_000),
+    healthyThreshold: z.number().int().min(1).default(2),
+    unhealthyThreshold: z.number().int().min(1).default(3),
+  })
+  .strict();
+
+export const OutlierDetectionSchema = z
+  .object({
+    consecutiveFailures: z
+      .number()
+      .int()
+      .min(1)
+      .default(5)
+      .describe('Consecutive 5xx responses or connect failures that eject an endpoint.'),
+    baseEjectionMs: ms.default(30_000).describe('First ejection time; doubles with each further ejection.'),
+    maxEjectionMs: ms.default(300_000),
+    maxEjectionPercent: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(50)
+      .describe('Most endpoints ejected at once, in percent; at least one may always be ejected.'),
+  })
+  .strict();
+
+export const RetryBudgetSchema = z
+  .object({
+    ratio: z.number().min(0).max(1).default(0.2).describe('Retries as a share of live requests.'),
+    minRetriesPerSecond: z.number().min(0).default(10),
+  })
+  .strict();
+
+export const RetriesSchema = z
+  .object({
+    attempts: z.number().int().min(0).max(5).default(2).describe('Retries after the first try, each on another endpoint.'),
+    retryOn: z
+      .array(z.enum(['connect-failure', 'reset', '502', '503', '504']))
+      .default(['connect-failure', 'reset', '502', '503', '504']),
+    budget: RetryBudgetSchema.default({ ratio: 0.2, minRetriesPerSecond: 10 }),
+  })
+  .strict();
+
+export const TimeoutsSchema = z
+  .object({
+    connectMs: ms.default(1_000),
+    requestMs: ms.default(30_000).describe('Whole upstream exchange, from first byte sent to the end of the response headers.'),
+    idleMs: ms.default(60_000).describe('Upstream keep-alive connections idle longer than this are closed.'),
+    clientIdleMs: ms.default(65_000).describe('Downstream keep-alive idle timeout.'),
+    headersMs: ms.default(10_000).describe('Time a client has to send complete request headers.'),
+  })
+  .strict();
+
+export const LimitsSchema = z
+  .object({
+    maxInFlight: z.number().int().min(1).default(10_000),
+    maxInFlightPerEndpoint: z.number().int().min(1).default(1_000),
+    maxQueue: z.number().int().min(0).default(1_000),
+    queueTimeoutMs: ms.default(1_000),
+    maxRequestHeaderBytes: z.number().int().min(1024).max(1_048_576).default(16_384),
+  })
+  .strict();
+
+export const ListenerSchema = z
+  .object({
+    host: host.default('0.0.0.0'),
+    port: port.default(8080),
+  })
+  .strict();
+
+export const AdminSchema = z
+  .object({
+    host: host.default('0.0.0.0'),
+    port: port.default(9901),
+  })
+  .strict();
+
+export const LoggingSchema = z
+  .object({
+    level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    accessLog: z.boolean().default(false),
+  })
+  .strict();
+
+export const ProxyConfigSchema = z
+  .object({
+    version: z.literal(CONFIG_VERSION).describe('Config format version; a proxy refuses versions it does not know.'),
+    listener: ListenerSchema.default({ host: '0.0.0.0', port: 8080 }),
+    admin: AdminSchema.default({ host: '0.0.0.0', port: 9901 }),
+    upstream: UpstreamSchema,
+    algorithm: AlgorithmSchema.default({ kind: 'round-robin' }),
+    healthCheck: HealthCheckSchema.optional().describe('Active HTTP checks; off when absent.'),
+    outlierDetection: OutlierDetectionSchema.default(OutlierDetectionSchema.parse({})),
+    panicThresholdPercent: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(50)
+      .describe('Below this share of healthy endpoints, balance over all of them (panic mode).'),
+    retries: RetriesSchema.default(RetriesSchema.parse({})),
+    timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
+    limits: LimitsSchema.default(LimitsSchema.parse({})),
+    drainMs: ms.default(20_000).describe('On SIGTERM, time in-flight requests get to finish.'),
+    logging: LoggingSchema.default({ level: 'info', accessLog: false }),
+  })
+  .strict();
+
+/** A validated, defaulted proxy config: what the proxy runs on. */
+export type ProxyConfig = z.output<typeof ProxyConfigSchema>;
+/** What a user or a construct may write: defaults may be left out. */
+export type ProxyConfigInput = z.input<typeof ProxyConfigSchema>;
+export type DiscoverySource = z.output<typeof DiscoverySourceSchema>;
+export type HealthCheckConfig = z.output<typeof HealthCheckSchema>;
+export type OutlierDetectionConfig = z.output<typeof OutlierDetectionSchema>;
+export type RetriesConfig = z.output<typeof RetriesSchema>;
+export type TimeoutsConfig = z.output<typeof TimeoutsSchema>;
+export type LimitsConfig = z.output<typeof LimitsSchema>;
