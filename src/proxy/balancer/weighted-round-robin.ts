@@ -1,0 +1,106 @@
+/**
+ * Smooth weighted round robin, as nginx does it (ngx_http_upstream_get_peer, 2012).
+ *
+ * Every endpoint keeps a `current` weight. On each pick, over the eligible endpoints:
+ *
+ *   current_i += weight_i          for every i
+ *   pick the i with the largest current (the first one on a tie)
+ *   current_picked -= total        where total = sum of weight_i
+ *
+ * Over any window of `total` picks each endpoint is chosen exactly weight_i times, and the picks of a heavy endpoint
+ * are spread out rather than bunched: 5:1:1 gives a a b a c a a, not a a a a a b c.
+ *
+ * Weight: `subsetWeights[endpoint.subset]` when the config names the endpoint's subset, else `endpoint.weight`.
+ * The override is applied here, inside this algorithm, because only this algorithm's config carries it; the pool's
+ * `endpoint.weight` stays what discovery said, and the admin dump shows both.
+ *
+ * Endpoints left out of a pick (ejected, or already tried by a retry) keep their `current`, as in nginx. New endpoints
+ * start at 0. The per-endpoint states are looked up once per distinct eligible list and cached as an array aligned
+ * with it, so the steady state is an O(n) loop with no Map lookups and no allocation.
+ */
+import { pruneStates } from './shared';
+import type { Balancer, Endpoint, PickContext } from './types';
+
+interface WrrState {
+  readonly weight: number;
+  current: number;
+}
+
+export interface WeightedRoundRobinOptions {
+  /** Weight per endpoint subset; overrides `endpoint.weight`. */
+  readonly subsetWeights?: Readonly<Record<string, number>>;
+}
+
+export class WeightedRoundRobinBalancer implements Balancer {
+  private readonly states = new Map<Endpoint, WrrState>();
+  private alignedList: readonly Endpoint[] = [];
+  private alignedStates: WrrState[] = [];
+
+  public constructor(private readonly options: WeightedRoundRobinOptions = {}) {}
+
+  public pick(endpoints: readonly Endpoint[], _ctx: PickContext): Endpoint | undefined {
+    const n = endpoints.length;
+    if (n === 0) return undefined;
+    const states = this.align(endpoints);
+    let total = 0;
+    let best = 0;
+    let bestCurrent = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const s = states[i];
+      s.current += s.weight;
+      total += s.weight;
+      if (s.current > bestCurrent) {
+        best = i;
+        bestCurrent = s.current;
+      }
+    }
+    states[best].current -= total;
+    return endpoints[best];
+  }
+
+  public onResult(): void {
+    // Weighted round robin ignores feedback.
+  }
+
+  public onEndpointsChanged(all: readonly Endpoint[]): void {
+    pruneStates(this.states, all);
+    this.alignedList = [];
+    this.alignedStates = [];
+  }
+
+  public describe(endpoint: Endpoint): Record<string, number | string | undefined> {
+    const s = this.states.get(endpoint);
+    return { weight: this.weightOf(endpoint), discoveryWeight: endpoint.weight, current: s?.current };
+  }
+
+  /** The effective weight: the subset's override when configured, else the endpoint's own. */
+  public weightOf(endpoint: Endpoint): number {
+    return this.options.subsetWeights?.[endpoint.subset] ?? endpoint.weight;
+  }
+
+  private align(endpoints: readonly Endpoint[]): WrrState[] {
+    const cached = this.alignedList;
+    if (cached.length === endpoints.length) {
+      let same = true;
+      for (let i = 0; i < endpoints.length; i++) {
+        if (cached[i] !== endpoints[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.alignedStates;
+    }
+    this.alignedList = endpoints.slice();
+    this.alignedStates = endpoints.map((e) => this.stateOf(e));
+    return this.alignedStates;
+  }
+
+  private stateOf(endpoint: Endpoint): WrrState {
+    let s = this.states.get(endpoint);
+    if (s === undefined) {
+      s = { weight: this.weightOf(endpoint), current: 0 };
+      this.states.set(endpoint, s);
+    }
+    return s;
+  }
+}
