@@ -5,7 +5,10 @@
  * parameters as they are. Everything an algorithm needs from the outside world (randomness, time) comes in `deps`.
  */
 import type { AlgorithmConfig } from '../../config/algorithm';
+import { ConsistentHashBalancer } from './consistent-hash';
 import { LeastConnectionsBalancer } from './least-connections';
+import { LeastUtilizationBalancer } from './least-utilization';
+import { PeakEwmaBalancer } from './peak-ewma';
 import { PowerOfTwoChoicesBalancer } from './power-of-two-choices';
 import { RandomBalancer } from './random';
 import { RoundRobinBalancer } from './round-robin';
@@ -13,11 +16,22 @@ import type { Balancer, BalancerDeps } from './types';
 import { WeightedRoundRobinBalancer } from './weighted-round-robin';
 
 export type { Balancer, BalancerDeps, Endpoint, Outcome, PickContext } from './types';
+export { ConsistentHashBalancer, MAX_RING_POINTS } from './consistent-hash';
+export type { ConsistentHashOptions } from './consistent-hash';
+export { murmur3 } from './hash';
+export { cookieValue, extractHashKey } from './hash-key';
+export type { HeaderRecord } from './hash-key';
 export { LeastConnectionsBalancer } from './least-connections';
+export { LeastUtilizationBalancer } from './least-utilization';
+export type { LeastUtilizationOptions } from './least-utilization';
+export { ORCA_HEADER, parseLoadReport } from './load-report';
+export { COLD_START_RTT_MS, PeakEwmaBalancer } from './peak-ewma';
+export type { PeakEwmaOptions } from './peak-ewma';
 export { PowerOfTwoChoicesBalancer } from './power-of-two-choices';
 export { RandomBalancer } from './random';
 export { RoundRobinBalancer } from './round-robin';
 export { WeightedRoundRobinBalancer } from './weighted-round-robin';
+export type { WeightedRoundRobinOptions } from './weighted-round-robin';
 
 export function createBalancer(algorithm: AlgorithmConfig, deps: BalancerDeps): Balancer {
   switch (algorithm.kind) {
@@ -32,10 +46,11 @@ export function createBalancer(algorithm: AlgorithmConfig, deps: BalancerDeps): 
     case 'power-of-two-choices':
       return new PowerOfTwoChoicesBalancer(deps);
     case 'peak-ewma':
+      return new PeakEwmaBalancer(algorithm, deps);
     case 'consistent-hash':
+      return new ConsistentHashBalancer(algorithm, deps);
     case 'least-utilization':
-      // Interim: these land in the next commits; P2C is the safe general-purpose stand-in.
-      return new PowerOfTwoChoicesBalancer(deps);
+      return new LeastUtilizationBalancer(algorithm, deps);
     default:
       return unreachable(algorithm);
   }

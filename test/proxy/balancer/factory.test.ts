@@ -1,6 +1,16 @@
 import { ALGORITHM_KINDS, AlgorithmSchema } from '../../../src/config/algorithm';
 import type { AlgorithmInput } from '../../../src/config/algorithm';
-import { createBalancer } from '../../../src/proxy/balancer';
+import {
+  ConsistentHashBalancer,
+  createBalancer,
+  LeastConnectionsBalancer,
+  LeastUtilizationBalancer,
+  PeakEwmaBalancer,
+  PowerOfTwoChoicesBalancer,
+  RandomBalancer,
+  RoundRobinBalancer,
+  WeightedRoundRobinBalancer,
+} from '../../../src/proxy/balancer';
 import { deps, endpoints } from './helpers';
 
 /** A minimal valid config for each kind; the schema fills in the defaults. */
@@ -21,7 +31,27 @@ describe('createBalancer', () => {
     expect(typeof balancer.describe(picked!)).toBe('object');
   });
 
-  test('covers every kind in the config', () => {
-    expect(ALGORITHM_KINDS.length).toBe(8);
+  const classes: Record<string, unknown> = {
+    'round-robin': RoundRobinBalancer,
+    'weighted-round-robin': WeightedRoundRobinBalancer,
+    random: RandomBalancer,
+    'least-connections': LeastConnectionsBalancer,
+    'power-of-two-choices': PowerOfTwoChoicesBalancer,
+    'peak-ewma': PeakEwmaBalancer,
+    'consistent-hash': ConsistentHashBalancer,
+    'least-utilization': LeastUtilizationBalancer,
+  };
+
+  test.each(ALGORITHM_KINDS.map((k) => [k]))('maps %s to its own algorithm', (kind) => {
+    expect(classes[kind]).toBeDefined();
+    expect(createBalancer(AlgorithmSchema.parse(minimal(kind)), deps())).toBeInstanceOf(classes[kind] as never);
+  });
+
+  test('passes subset weights through to weighted round robin', () => {
+    const balancer = createBalancer(
+      AlgorithmSchema.parse({ kind: 'weighted-round-robin', subsetWeights: { canary: 3 } }),
+      deps(),
+    ) as WeightedRoundRobinBalancer;
+    expect(balancer.weightOf({ ...endpoints(1)[0], subset: 'canary' })).toBe(3);
   });
 });
