@@ -1,1 +1,3 @@
-export {};
+export * from './problem';
+export { ExternalReferences } from './semantic';
+export * from './validate';
