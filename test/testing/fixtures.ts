@@ -16,7 +16,7 @@ const restrictedContainer = (name: string, port?: { name: string; containerPort:
   },
 });
 
-const podSecurity: Obj = { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } };
+const podSecurity = (): Obj => ({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
 
 export const SECRET_TOKEN = 'tok-9f8e7d6c5b4a';
 export const SECRET_PASSWORD = 'hunter2-password';
@@ -50,7 +50,7 @@ export function baseline(): Obj[] {
           spec: {
             serviceAccountName: 'web',
             automountServiceAccountToken: false,
-            securityContext: podSecurity,
+            securityContext: podSecurity(),
             containers: [
               {
                 ...restrictedContainer('web', { name: 'http', containerPort: 8080 }),
@@ -112,7 +112,7 @@ export function baseline(): Obj[] {
         template: {
           metadata: { labels: { app: 'gateway' } },
           spec: {
-            securityContext: podSecurity,
+            securityContext: podSecurity(),
             containers: [restrictedContainer('proxy', { name: 'http', containerPort: 8080 })],
           },
         },
@@ -151,7 +151,7 @@ export function baseline(): Obj[] {
         template: {
           metadata: { labels: { app: 'db' } },
           spec: {
-            securityContext: podSecurity,
+            securityContext: podSecurity(),
             containers: [
               {
                 ...restrictedContainer('db', { name: 'pg', containerPort: 5432 }),
@@ -187,7 +187,7 @@ export function baseline(): Obj[] {
               metadata: { labels: { app: 'backup' } },
               spec: {
                 restartPolicy: 'OnFailure',
-                securityContext: podSecurity,
+                securityContext: podSecurity(),
                 containers: [
                   {
                     ...restrictedContainer('backup'),
@@ -210,7 +210,7 @@ export function baseline(): Obj[] {
         template: {
           spec: {
             restartPolicy: 'Never',
-            securityContext: podSecurity,
+            securityContext: podSecurity(),
             containers: [
               {
                 ...restrictedContainer('migrate'),
