@@ -1,0 +1,20 @@
+/** Static discovery: the endpoints written in the config, announced once. */
+import type { EndpointSpec } from './endpoint-set';
+
+export interface StaticSourceSpec {
+  readonly subset: string;
+  readonly endpoints: readonly { readonly address: string; readonly port?: number; readonly weight: number }[];
+}
+
+export function staticSpecs(
+  source: StaticSourceSpec,
+  defaultPort: number,
+  weightOf: (subset: string, own: number) => number,
+): EndpointSpec[] {
+  return source.endpoints.map((e) => ({
+    address: e.address,
+    port: e.port ?? defaultPort,
+    weight: weightOf(source.subset, e.weight),
+    subset: source.subset,
+  }));
+}

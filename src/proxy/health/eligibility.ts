@@ -1,0 +1,70 @@
+/**
+ * Which endpoints a pick may choose from.
+ *
+ * The base list is the endpoints that pass active checks and are not ejected, in the set's own order (round robin
+ * relies on a stable order). When fewer than panicThresholdPercent of all endpoints are in it, the base list is all
+ * of them (envoy's panic mode): spreading load over possibly bad hosts beats crushing the few good ones.
+ *
+ * The base list is cached and rebuilt only when the set or a health verdict changes, or when an ejection ends; a
+ * request filters it further (per-endpoint limit, endpoints it already tried) only when that removes something.
+ */
+import type { UpstreamEndpoint } from '../discovery/endpoint-set';
+
+export class Eligibility {
+  private cached: readonly UpstreamEndpoint[] = [];
+  private cachedVersion = -1;
+  private validUntil = 0;
+  private healthVersion = 0;
+  public panic = false;
+  public healthyCount = 0;
+
+  public constructor(
+    private readonly source: { all(): readonly UpstreamEndpoint[]; readonly version: number },
+    private readonly panicThresholdPercent: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** Call when an active check or an ejection changes a verdict. */
+  public invalidate(): void {
+    this.healthVersion++;
+  }
+
+  public base(): readonly UpstreamEndpoint[] {
+    const version = this.source.version * 1_000_003 + this.healthVersion;
+    const now = this.now();
+    if (version === this.cachedVersion && now < this.validUntil) return this.cached;
+    const all = this.source.all();
+    const good: UpstreamEndpoint[] = [];
+    let nextExpiry = Infinity;
+    for (const e of all) {
+      if (e.ejectedUntil > now) {
+        if (e.ejectedUntil < nextExpiry) nextExpiry = e.ejectedUntil;
+      } else if (e.healthy) {
+        good.push(e);
+      }
+    }
+    this.healthyCount = good.length;
+    this.panic = all.length > 0 && (good.length * 100) / all.length < this.panicThresholdPercent;
+    this.cached = this.panic ? all : good;
+    this.cachedVersion = version;
+    this.validUntil = nextExpiry;
+    return this.cached;
+  }
+
+  /**
+   * The endpoints one try may use: the base list minus endpoints at their in-flight limit and minus `tried`.
+   * Returns the cached array itself when nothing is filtered out, so the common case allocates nothing.
+   */
+  public forTry(maxPerEndpoint: number, tried: readonly UpstreamEndpoint[] | undefined): readonly UpstreamEndpoint[] {
+    const base = this.base();
+    let filter = false;
+    for (const e of base) {
+      if (e.inFlight >= maxPerEndpoint || (tried !== undefined && tried.includes(e))) {
+        filter = true;
+        break;
+      }
+    }
+    if (!filter) return base;
+    return base.filter((e) => e.inFlight < maxPerEndpoint && (tried === undefined || !tried.includes(e)));
+  }
+}

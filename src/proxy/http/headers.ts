@@ -1,0 +1,126 @@
+/**
+ * Header rewriting for an HTTP/1.1 reverse proxy (RFC 9110 section 7.6.1).
+ *
+ * Hop-by-hop headers describe one connection and never cross the proxy: Connection and every header it names,
+ * Keep-Alive, Proxy-*, TE, Trailer, Transfer-Encoding and Upgrade. Expect is also dropped: Node's server already
+ * answered `100-continue` and the upstream client does its own framing.
+ *
+ * The request side works on `rawHeaders` (a flat [name, value, ...] list), so duplicates and case survive, and hands
+ * the upstream client a flat list too. One toLowerCase per header name and a switch; no regular expressions.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+function isHopByHop(lower: string): boolean {
+  switch (lower) {
+    case 'connection':
+    case 'keep-alive':
+    case 'te':
+    case 'trailer':
+    case 'transfer-encoding':
+    case 'upgrade':
+    case 'expect':
+      return true;
+    default:
+      return lower.length > 6 && lower.charCodeAt(5) === 45 /* - */ && lower.startsWith('proxy-');
+  }
+}
+
+/** Lower-cased tokens of a Connection header value, e.g. "keep-alive, X-Foo" -> ["keep-alive", "x-foo"]. */
+export function connectionTokens(value: string | undefined): string[] {
+  if (!value) return [];
+  const out: string[] = [];
+  for (const t of value.split(',')) {
+    const s = t.trim().toLowerCase();
+    if (s) out.push(s);
+  }
+  return out;
+}
+
+export function isHopByHopHeader(name: string, listed: readonly string[] = []): boolean {
+  const lower = name.toLowerCase();
+  return isHopByHop(lower) || (listed.length > 0 && listed.includes(lower));
+}
+
+export interface ForwardInfo {
+  readonly remoteAddress: string | undefined;
+  readonly proto: 'http' | 'https';
+  readonly requestId: string;
+}
+
+/**
+ * Builds the upstream request headers from the client's raw headers: hop-by-hop removed, X-Forwarded-For appended,
+ * X-Forwarded-Proto and X-Forwarded-Host set when absent, X-Request-Id added when absent. Host is kept as sent.
+ * With `keepUpgrade`, Upgrade and `Connection: upgrade` are kept (WebSocket hand-off).
+ */
+export function forwardRequestHeaders(raw: readonly string[], info: ForwardInfo, keepUpgrade = false): string[] {
+  let listed: string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') {
+      listed = (listed ?? []).concat(connectionTokens(raw[i + 1]));
+    }
+  }
+  const out: string[] = [];
+  let xff: string | undefined;
+  let host: string | undefined;
+  let hasProto = false;
+  let hasFwdHost = false;
+  let hasId = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const value = raw[i + 1];
+    const lower = name.toLowerCase();
+    if (isHopByHop(lower) || (listed !== undefined && listed.includes(lower))) {
+      if (keepUpgrade && lower === 'upgrade') out.push(name, value);
+      continue;
+    }
+    switch (lower) {
+      case 'x-forwarded-for':
+        xff = xff === undefined ? value : `${xff}, ${value}`;
+        continue;
+      case 'host':
+        host = value;
+        break;
+      case 'x-forwarded-proto':
+        hasProto = true;
+        break;
+      case 'x-forwarded-host':
+        hasFwdHost = true;
+        break;
+      case 'x-request-id':
+        hasId = true;
+        break;
+    }
+    out.push(name, value);
+  }
+  if (keepUpgrade) out.push('connection', 'upgrade');
+  const client = info.remoteAddress;
+  if (client !== undefined) xff = xff === undefined ? client : `${xff}, ${client}`;
+  if (xff !== undefined) out.push('x-forwarded-for', xff);
+  if (!hasProto) out.push('x-forwarded-proto', info.proto);
+  if (!hasFwdHost && host !== undefined) out.push('x-forwarded-host', host);
+  if (!hasId) out.push('x-request-id', info.requestId);
+  return out;
+}
+
+/** Removes hop-by-hop headers from a parsed upstream response, in place. */
+export function stripResponseHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const conn = headers.connection;
+  if (conn !== undefined) {
+    for (const t of connectionTokens(Array.isArray(conn) ? conn.join(',') : conn)) delete headers[t];
+    delete headers.connection;
+  }
+  for (const name of Object.keys(headers)) if (isHopByHop(name)) delete headers[name];
+  return headers;
+}
+
+/** Request ids: a random per-process prefix and a counter; unique enough, and no crypto per request. */
+export class RequestIds {
+  private readonly prefix = randomBytes(6).toString('hex');
+  private n = 0;
+
+  public next(): string {
+    this.n++;
+    return `${this.prefix}-${this.n.toString(36)}`;
+  }
+}

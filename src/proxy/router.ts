@@ -1,0 +1,118 @@
+/**
+ * The router: everything one proxied request needs, wired once. The per-request state machine lives in
+ * {@link ProxyRequest}; this object owns the shared parts (endpoint choice, retries, admission, stats).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProxyConfig } from '../config';
+import { extractHashKey, parseLoadReport } from './balancer';
+import type { Balancer } from './balancer/types';
+import type { EndpointSet, UpstreamEndpoint } from './discovery/endpoint-set';
+import type { Forwarder } from './forwarder';
+import { Eligibility } from './health/eligibility';
+import { OutlierDetector } from './health/outlier';
+import { RequestIds } from './http/headers';
+import type { Logger } from './log';
+import type { ProxyMetrics } from './metrics/registry';
+import { ProxyRequest } from './proxy-request';
+import { Admission } from './resilience/admission';
+import { RetryBudget } from './resilience/retry-budget';
+import { retryFlags, RetryFlags } from './resilience/policy';
+
+export interface RouterDeps {
+  readonly config: ProxyConfig;
+  readonly set: EndpointSet;
+  readonly balancer: Balancer;
+  readonly forwarder: Forwarder;
+  readonly metrics: ProxyMetrics;
+  readonly log: Logger;
+  readonly now: () => number;
+}
+
+export class Router {
+  public readonly config: ProxyConfig;
+  public readonly set: EndpointSet;
+  public readonly balancer: Balancer;
+  public readonly forwarder: Forwarder;
+  public readonly metrics: ProxyMetrics;
+  public readonly log: Logger;
+  public readonly now: () => number;
+  public readonly eligibility: Eligibility;
+  public readonly outlier: OutlierDetector;
+  public readonly budget: RetryBudget;
+  public readonly admission: Admission;
+  public readonly retry: RetryFlags;
+  public readonly ids = new RequestIds();
+  public readonly maxPerEndpoint: number;
+  /** Lower-cased load header for least-utilization, else undefined. */
+  public readonly loadHeader: string | undefined;
+  public readonly accessLog: boolean;
+  /** Set on SIGTERM: responses carry `Connection: close` so clients move off this proxy. */
+  public draining = false;
+  public active = 0;
+
+  public constructor(d: RouterDeps) {
+    this.config = d.config;
+    this.set = d.set;
+    this.balancer = d.balancer;
+    this.forwarder = d.forwarder;
+    this.metrics = d.metrics;
+    this.log = d.log;
+    this.now = d.now;
+    const c = d.config;
+    this.eligibility = new Eligibility(d.set, c.panicThresholdPercent, d.now);
+    this.outlier = new OutlierDetector(c.outlierDetection, () => d.set.all(), d.now, {
+      onEject: (ep, forMs) => {
+        this.eligibility.invalidate();
+        d.metrics.ejections.inc();
+        d.log.info('endpoint ejected', { endpoint: ep.id, forMs, ejections: ep.ejections });
+      },
+    });
+    this.budget = new RetryBudget(c.retries.budget.ratio, c.retries.budget.minRetriesPerSecond, d.now);
+    this.admission = new Admission(c.limits.maxInFlight, c.limits.maxQueue, c.limits.queueTimeoutMs);
+    this.retry = retryFlags(c.retries);
+    this.maxPerEndpoint = c.limits.maxInFlightPerEndpoint;
+    this.loadHeader = c.algorithm.kind === 'least-utilization' ? c.algorithm.header.toLowerCase() : undefined;
+    this.accessLog = c.logging.accessLog;
+    d.set.onChange((change) => {
+      for (const ep of change.removed) d.forwarder.retire(ep);
+      d.balancer.onEndpointsChanged(change.all);
+      this.eligibility.invalidate();
+    });
+    d.balancer.onEndpointsChanged(d.set.all());
+  }
+
+  /** The http server's request handler. */
+  public readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    new ProxyRequest(this, req, res).start();
+  };
+
+  public hashKey(req: IncomingMessage): string | undefined {
+    const a = this.config.algorithm;
+    return a.kind === 'consistent-hash' ? extractHashKey(a.key, req.headers, req.socket.remoteAddress) : undefined;
+  }
+
+  public loadReport(headers: Record<string, string | string[] | undefined>): number | undefined {
+    return this.loadHeader === undefined ? undefined : parseLoadReport(this.loadHeader, headers[this.loadHeader]);
+  }
+
+  /** Picks an endpoint for one try, or reports why none: 'none' (nothing eligible) or 'busy' (all at their limit). */
+  public choose(
+    hashKey: string | undefined,
+    tried: readonly UpstreamEndpoint[] | undefined,
+  ): UpstreamEndpoint | 'none' | 'busy' {
+    const list = this.eligibility.forTry(this.maxPerEndpoint, tried);
+    if (list.length === 0) {
+      const base = this.eligibility.base();
+      if (base.length === 0) return 'none';
+      for (const e of base) if (tried === undefined || !tried.includes(e)) return 'busy';
+      return 'none';
+    }
+    const picked = this.balancer.pick(list, { hashKey }) as UpstreamEndpoint | undefined;
+    return picked ?? 'none';
+  }
+
+  /** True when at least one endpoint could take a request now or soon (readiness). */
+  public hasEligible(): boolean {
+    return this.eligibility.base().length > 0;
+  }
+}
