@@ -25,7 +25,11 @@ export function modelFor(apiVersion: string, kind: string): ModelClass | undefin
   if (group === undefined) {
     try {
       group = require(`kubernetes-models/${apiVersion}`) as Readonly<Record<string, unknown>>;
-    } catch {
+    } catch (e) {
+      // An unknown group-version is not exported by the package; a missing package is a broken install.
+      if ((e as { code?: string }).code === 'MODULE_NOT_FOUND') {
+        throw new Error(`kubernetes-models 4.5.1 is needed to validate manifests and could not be loaded: ${String(e)}`);
+      }
       group = null;
     }
     groupCache.set(apiVersion, group);
