@@ -1,1 +1,15 @@
-export {};
+export * from './algorithm';
+export * from './app-secret';
+export * from './app-service';
+export * from './app-workloads';
+export * from './balancer-config';
+export * from './errors';
+export * from './images';
+export * from './labels';
+export * from './load-balanced-app';
+export * from './options';
+export * from './pod-disruption-budget';
+export * from './proxy';
+export * from './proxy-bundle';
+export * from './replica-set';
+export * from './workload-kind';

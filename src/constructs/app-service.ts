@@ -1,0 +1,139 @@
+/**
+ * A Service L2 over `k8s.KubeService` with the fields cdk8s-plus-27's Service lacks: sessionAffinity with its
+ * timeout, externalTrafficPolicy and publishNotReadyAddresses.
+ */
+import { ApiObjectMetadata, Duration, Lazy } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
+import { Construct } from 'constructs';
+
+/** Whether a client sticks to one backend pod. */
+export enum SessionAffinity {
+  /** Each connection may go to any pod. */
+  NONE = 'None',
+  /** Connections from one client IP go to the same pod. */
+  CLIENT_IP = 'ClientIP',
+}
+
+/** Whether node-external traffic may hop to pods on other nodes. */
+export enum ExternalTrafficPolicy {
+  /** Any node forwards to any pod; the client address is masqueraded. */
+  CLUSTER = 'Cluster',
+  /** Only pods on the receiving node; keeps the client address. */
+  LOCAL = 'Local',
+}
+
+/** One named port of an {@link AppService}. */
+export interface AppServicePort {
+  /** Port name, an IANA_SVC_NAME. */
+  readonly name: string;
+  /** Port the Service listens on. */
+  readonly port: number;
+  /** Port on the pods, by number. */
+  readonly targetPort: number;
+  /**
+   * Node port for NodePort and LoadBalancer Services.
+   * @default - allocated by Kubernetes
+   */
+  readonly nodePort?: number;
+}
+
+/** Props of {@link AppService}. */
+export interface AppServiceProps {
+  /**
+   * Metadata of the Service.
+   * @default - a generated name
+   */
+  readonly metadata?: ApiObjectMetadata;
+  /** Pod labels the Service selects. */
+  readonly selector: Record<string, string>;
+  /** Ports; at least one. */
+  readonly ports: AppServicePort[];
+  /**
+   * Service type.
+   * @default kplus.ServiceType.CLUSTER_IP
+   */
+  readonly type?: kplus.ServiceType;
+  /**
+   * Headless: no cluster IP, DNS returns one record per ready pod.
+   * @default false
+   */
+  readonly headless?: boolean;
+  /**
+   * Session affinity.
+   * @default SessionAffinity.NONE
+   */
+  readonly sessionAffinity?: SessionAffinity;
+  /**
+   * How long ClientIP affinity lasts.
+   * @default - Kubernetes' 3 hours, when affinity is ClientIP
+   */
+  readonly sessionAffinityTimeout?: Duration;
+  /**
+   * External traffic policy, for NodePort and LoadBalancer Services only.
+   * @default ExternalTrafficPolicy.CLUSTER for NodePort and LoadBalancer, unset otherwise
+   */
+  readonly externalTrafficPolicy?: ExternalTrafficPolicy;
+  /**
+   * List addresses of pods that are not ready.
+   * @default false
+   */
+  readonly publishNotReadyAddresses?: boolean;
+}
+
+/** A Service with every field the balancer needs. The primary child is `Resource`. */
+export class AppService extends Construct {
+  public readonly type: kplus.ServiceType;
+  public readonly sessionAffinity: SessionAffinity;
+  public readonly externalTrafficPolicy?: ExternalTrafficPolicy;
+  public readonly publishNotReadyAddresses: boolean;
+  public readonly headless: boolean;
+  /** The Service's name. */
+  public readonly name: string;
+  private readonly apiObject: k8s.KubeService;
+  private readonly ports: AppServicePort[];
+
+  constructor(scope: Construct, id: string, private readonly props: AppServiceProps) {
+    super(scope, id);
+    this.type = props.type ?? kplus.ServiceType.CLUSTER_IP;
+    this.headless = props.headless ?? false;
+    this.sessionAffinity = props.sessionAffinity ?? SessionAffinity.NONE;
+    const external = this.type === kplus.ServiceType.NODE_PORT || this.type === kplus.ServiceType.LOAD_BALANCER;
+    this.externalTrafficPolicy = external ? props.externalTrafficPolicy ?? ExternalTrafficPolicy.CLUSTER : undefined;
+    this.publishNotReadyAddresses = props.publishNotReadyAddresses ?? false;
+    this.ports = [...props.ports];
+    this.apiObject = new k8s.KubeService(this, 'Resource', {
+      metadata: props.metadata,
+      spec: Lazy.any({ produce: () => this.toKube() }),
+    });
+    this.name = this.apiObject.name;
+  }
+
+  /** Adds a port; later calls reach the manifest because the spec renders lazily. */
+  public addPort(port: AppServicePort): void {
+    this.ports.push(port);
+  }
+
+  private toKube(): k8s.ServiceSpec {
+    const timeout = this.props.sessionAffinityTimeout;
+    return {
+      type: this.type,
+      clusterIp: this.headless ? 'None' : undefined,
+      selector: { ...this.props.selector },
+      ports: this.ports.map((p) => ({
+        name: p.name,
+        port: p.port,
+        targetPort: k8s.IntOrString.fromNumber(p.targetPort),
+        nodePort: p.nodePort,
+        protocol: 'TCP',
+      })),
+      sessionAffinity: this.sessionAffinity,
+      sessionAffinityConfig:
+        this.sessionAffinity === SessionAffinity.CLIENT_IP && timeout
+          ? { clientIp: { timeoutSeconds: timeout.toSeconds() } }
+          : undefined,
+      externalTrafficPolicy: this.externalTrafficPolicy,
+      publishNotReadyAddresses: this.publishNotReadyAddresses,
+    };
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * A PodDisruptionBudget L2 over `k8s.KubePodDisruptionBudget` (cdk8s-plus-27 has none).
+ */
+import { ApiObjectMetadata, Lazy } from 'cdk8s';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
+import { Construct } from 'constructs';
+import { invalid } from './errors';
+
+/** Which pods a budget guards when they are not ready. */
+export enum UnhealthyPodEvictionPolicy {
+  /** Unready pods may be evicted only while the budget holds. */
+  IF_HEALTHY_BUDGET = 'IfHealthyBudget',
+  /** Unready pods may always be evicted, so a broken rollout never blocks a node drain. */
+  ALWAYS_ALLOW = 'AlwaysAllow',
+}
+
+/** Props of {@link PodDisruptionBudget}: give `minAvailable` or `maxUnavailable`, not both. */
+export interface PodDisruptionBudgetProps {
+  /**
+   * Metadata.
+   * @default - a generated name
+   */
+  readonly metadata?: ApiObjectMetadata;
+  /** Labels of the pods the budget guards. */
+  readonly selector: Record<string, string>;
+  /**
+   * Pods that must stay available during voluntary disruptions: a count or a percentage such as "50%".
+   * @default - unset; `maxUnavailable` applies
+   */
+  readonly minAvailable?: number | string;
+  /**
+   * Pods that may be unavailable during voluntary disruptions.
+   * @default 1 when minAvailable is unset
+   */
+  readonly maxUnavailable?: number | string;
+  /**
+   * Eviction of unready pods.
+   * @default UnhealthyPodEvictionPolicy.ALWAYS_ALLOW
+   */
+  readonly unhealthyPodEvictionPolicy?: UnhealthyPodEvictionPolicy;
+}
+
+function intOrPercent(v: number | string): k8s.IntOrString {
+  return typeof v === 'number' ? k8s.IntOrString.fromNumber(v) : k8s.IntOrString.fromString(v);
+}
+
+/** A budget for voluntary disruptions (drains, upgrades). The primary child is `Resource`. */
+export class PodDisruptionBudget extends Construct {
+  public readonly minAvailable?: number | string;
+  public readonly maxUnavailable?: number | string;
+  public readonly unhealthyPodEvictionPolicy: UnhealthyPodEvictionPolicy;
+  public readonly name: string;
+
+  constructor(scope: Construct, id: string, props: PodDisruptionBudgetProps) {
+    super(scope, id);
+    if (props.minAvailable !== undefined && props.maxUnavailable !== undefined) {
+      invalid(this, 'minAvailable together with maxUnavailable', props, 'give only one of them');
+    }
+    for (const [what, v] of [
+      ['minAvailable', props.minAvailable],
+      ['maxUnavailable', props.maxUnavailable],
+    ] as const) {
+      if (v === undefined) continue;
+      if (typeof v === 'number' ? !Number.isInteger(v) || v < 0 : !/^(100|[1-9]?\d)%$/.test(v)) {
+        invalid(this, what, v, 'use an integer >= 0 or a percentage such as "25%"');
+      }
+    }
+    this.minAvailable = props.minAvailable;
+    this.maxUnavailable = props.minAvailable === undefined ? props.maxUnavailable ?? 1 : undefined;
+    this.unhealthyPodEvictionPolicy = props.unhealthyPodEvictionPolicy ?? UnhealthyPodEvictionPolicy.ALWAYS_ALLOW;
+    const obj = new k8s.KubePodDisruptionBudget(this, 'Resource', {
+      metadata: props.metadata,
+      spec: Lazy.any({
+        produce: (): k8s.PodDisruptionBudgetSpec => ({
+          selector: { matchLabels: { ...props.selector } },
+          minAvailable: this.minAvailable === undefined ? undefined : intOrPercent(this.minAvailable),
+          maxUnavailable: this.maxUnavailable === undefined ? undefined : intOrPercent(this.maxUnavailable),
+          unhealthyPodEvictionPolicy: this.unhealthyPodEvictionPolicy,
+        }),
+      }),
+    });
+    this.name = obj.name;
+  }
+}

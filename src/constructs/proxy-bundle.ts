@@ -1,0 +1,78 @@
+/**
+ * The proxy bundle (lib/proxy.bundle.js) shipped in an immutable ConfigMap named by a hash of its content,
+ * one per chart and namespace however many apps use it.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct, IConstruct } from 'constructs';
+import { PropsError } from './errors';
+
+/** Where `npm run build` writes the bundle, from src/constructs under ts-jest and from lib/constructs alike. */
+export const DEFAULT_BUNDLE_FILE = path.resolve(__dirname, '../../lib/proxy.bundle.js');
+
+/** The ConfigMap key holding the bundle. */
+export const BUNDLE_KEY = 'proxy.js';
+
+/** Largest ConfigMap payload we write: 1 MiB minus room for the object's own fields. */
+export const MAX_CONFIGMAP_BYTES = 1024 * 1024 - 16 * 1024;
+
+/** Hex sha256 of a string. */
+export function sha256(content: string): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/** The bundle's ConfigMap within a chart. */
+export class ProxyBundle extends Construct {
+  /**
+   * The bundle ConfigMap for `scope`'s chart and `namespace`, created on first use.
+   * @param file the bundle file; missing -> an error telling the user to run `npm run build`
+   */
+  public static of(scope: IConstruct, namespace: string, file: string = DEFAULT_BUNDLE_FILE): ProxyBundle {
+    const content = ProxyBundle.read(scope, file);
+    const hash = sha256(content);
+    const chart = Chart.of(scope);
+    const id = `cdk8s-balancer-proxy-${namespace}-${hash.slice(0, 10)}`;
+    return (chart.node.tryFindChild(id) as ProxyBundle | undefined) ?? new ProxyBundle(chart, id, namespace, content, hash);
+  }
+
+  private static read(scope: IConstruct, file: string): string {
+    if (!existsSync(file)) {
+      throw new PropsError(
+        'LB_BUNDLE_MISSING',
+        scope.node.path,
+        `the proxy bundle ${file} does not exist; fix: run \`npm run build\`, which bundles src/proxy into lib/proxy.bundle.js`,
+      );
+    }
+    const content = readFileSync(file, 'utf8');
+    if (Buffer.byteLength(content) > MAX_CONFIGMAP_BYTES) {
+      throw new PropsError(
+        'LB_PROPS_INVALID',
+        scope.node.path,
+        `the proxy bundle ${file} is ${Buffer.byteLength(content)} bytes, over the ${MAX_CONFIGMAP_BYTES}-byte ConfigMap budget; fix: trim the bundle, or ship it in your own image with ProxyImage.fromImage(image, { bundlePath })`,
+      );
+    }
+    return content;
+  }
+
+  /** Hex sha256 of the bundle. */
+  public readonly hash: string;
+  /** The immutable ConfigMap holding the bundle under key `proxy.js`. */
+  public readonly configMap: kplus.ConfigMap;
+
+  private constructor(scope: Construct, id: string, namespace: string, content: string, hash: string) {
+    super(scope, id);
+    this.hash = hash;
+    this.configMap = new kplus.ConfigMap(this, 'Resource', {
+      metadata: {
+        name: `cdk8s-balancer-proxy-${hash.slice(0, 10)}`,
+        namespace,
+        labels: { 'app.kubernetes.io/name': 'cdk8s-balancer-proxy', 'app.kubernetes.io/managed-by': 'cdk8s-balancer' },
+      },
+      immutable: true,
+      data: { [BUNDLE_KEY]: content },
+    });
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Pod Security "restricted" settings, which cdk8s-plus-27 cannot fully express (no seccompProfile, no `ALL` capability).
+ */
+import { ApiObject, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { IConstruct } from 'constructs';
+
+/** cdk8s-plus-27's Capability enum lacks `ALL`, which the restricted profile requires dropping. */
+const ALL_CAPABILITIES = 'ALL' as kplus.Capability;
+
+/** A container security context that passes the restricted profile. */
+export function restrictedContainer(user: number, group: number): kplus.ContainerSecurityContextProps {
+  return {
+    ensureNonRoot: true,
+    user,
+    group,
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: [ALL_CAPABILITIES] },
+  };
+}
+
+/** A pod security context that passes the restricted profile (seccomp is added by {@link addRuntimeDefaultSeccomp}). */
+export function restrictedPod(user: number, group: number): kplus.PodSecurityContextProps {
+  return { ensureNonRoot: true, user, group, fsGroup: group };
+}
+
+/** JSON pointer of the pod spec inside an object of this kind. */
+export function podSpecPointer(kind: string): string {
+  switch (kind) {
+    case 'Pod':
+      return '/spec';
+    case 'CronJob':
+      return '/spec/jobTemplate/spec/template/spec';
+    default:
+      return '/spec/template/spec';
+  }
+}
+
+/**
+ * Sets the pod-level seccompProfile to RuntimeDefault, which covers every container of the pod.
+ * cdk8s-plus always renders a pod securityContext, so the patch has a parent to add to.
+ */
+export function addRuntimeDefaultSeccomp(workload: IConstruct): void {
+  const obj = ApiObject.of(workload);
+  obj.addJsonPatch(JsonPatch.add(`${podSpecPointer(obj.kind)}/securityContext/seccompProfile`, { type: 'RuntimeDefault' }));
+}
+
+/** Returns the pod's volume built by `make` under construct id `id`, creating it once. */
+export function podVolume(pod: kplus.AbstractPod, id: string, make: () => kplus.Volume): kplus.Volume {
+  return (pod.node.tryFindChild(id) as kplus.Volume | undefined) ?? make();
+}
+
+/** A writable /tmp for a container whose root filesystem is read-only. */
+export function mountTmp(pod: kplus.AbstractPod, container: kplus.Container, volumeName: string): void {
+  const id = `Volume-${volumeName}`;
+  const volume = podVolume(pod, id, () =>
+    kplus.Volume.fromEmptyDir(pod, id, volumeName, { sizeLimit: Size.mebibytes(64) }),
+  );
+  container.mount('/tmp', volume);
+}
