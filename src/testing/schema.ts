@@ -25,11 +25,8 @@ export function modelFor(apiVersion: string, kind: string): ModelClass | undefin
   if (group === undefined) {
     try {
       group = require(`kubernetes-models/${apiVersion}`) as Readonly<Record<string, unknown>>;
-    } catch (e) {
-      // An unknown group-version is not exported by the package; a missing package is a broken install.
-      if ((e as { code?: string }).code === 'MODULE_NOT_FOUND') {
-        throw new Error(`kubernetes-models 4.5.1 is needed to validate manifests and could not be loaded: ${String(e)}`);
-      }
+    } catch {
+      assertModelsInstalled(); // an unknown group-version is fine; a missing package is a broken install
       group = null;
     }
     groupCache.set(apiVersion, group);
@@ -38,6 +35,14 @@ export function modelFor(apiVersion: string, kind: string): ModelClass | undefin
   if (typeof candidate !== 'function') return undefined;
   const model = candidate as unknown as ModelClass;
   return model.kind === kind && model.apiVersion === apiVersion ? model : undefined;
+}
+
+function assertModelsInstalled(): void {
+  try {
+    require('kubernetes-models/v1');
+  } catch (e) {
+    throw new Error(`kubernetes-models 4.5.1 is needed to validate manifests and could not be loaded: ${String(e)}`);
+  }
 }
 
 export function checkSchema(m: Manifest, report: Report, unknownFields: boolean): void {
