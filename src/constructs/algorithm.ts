@@ -154,9 +154,9 @@ export class Algorithm {
     return this.config.kind;
   }
 
-  /** Subset names this algorithm refers to. */
-  public get subsetNames(): readonly string[] {
-    return this.config.kind === 'weighted-round-robin' ? Object.keys(this.config.subsetWeights ?? {}) : [];
+  /** Weights per subset name this algorithm sets; empty for most algorithms. */
+  public get subsetWeights(): Readonly<Record<string, number>> {
+    return this.config.kind === 'weighted-round-robin' ? { ...(this.config.subsetWeights ?? {}) } : {};
   }
 
   /** The config object, with `undefined` fields left out so the schema's defaults apply. */

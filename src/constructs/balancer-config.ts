@@ -185,7 +185,14 @@ export function balancerConfigInput(spec: BalancerConfigSpec): ProxyConfigInput 
 export function buildBalancerConfig(scope: IConstruct, spec: BalancerConfigSpec): ProxyConfig {
   if (spec.algorithm.problem) throw new PropsError('LB_CONFIG_INVALID', scope.node.path, spec.algorithm.problem);
   const known = new Set(spec.sources.map((s) => s.subset));
-  for (const name of spec.algorithm.subsetNames) {
+  for (const [name, weight] of Object.entries(spec.algorithm.subsetWeights)) {
+    if (!(typeof weight === 'number' && weight > 0 && Number.isFinite(weight))) {
+      throw new PropsError(
+        'LB_CONFIG_INVALID',
+        scope.node.path,
+        `algorithm subsetWeights.${name} must be a finite number > 0 (got ${JSON.stringify(weight)}); fix: give a positive weight, or a small one such as 0.01 to drain the subset`,
+      );
+    }
     if (!known.has(name)) {
       throw new PropsError(
         'LB_CONFIG_INVALID',
