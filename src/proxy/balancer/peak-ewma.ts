@@ -1,5 +1,5 @@
 /**
- * Peak EWMA: power of two choices on cost = latency estimate × (inFlight + 1).
+ * Peak EWMA: power of two choices on cost = latency estimate × (inFlight + 1) / weight.
  *
  * From Finagle's PeakEwma balancer node (finagle-core, com.twitter.finagle.loadbalancer), described in Jenson and
  * Oanta, "Beyond Round Robin: Load Balancing for Latency" (Buoyant, 2016); tower's PeakEwma and linkerd2-proxy use the
@@ -22,6 +22,9 @@
  * current estimates (so it is neither flooded as Finagle's zero start does, nor starved), else at COLD_START_RTT_MS
  * when no peer has a sample either (then every endpoint is equally unknown). The seed is a placeholder, not evidence:
  * the first real sample replaces it.
+ *
+ * Weight: the cost is divided by endpoint.weight, so an endpoint of weight 2 carries twice the queue at the same
+ * latency before it looks as expensive (Finagle and linkerd ignore weights; the pool's weights should still count).
  *
  * The two samples are distinct (see power-of-two-choices.ts); a tie goes to the first, which is uniform.
  */
@@ -92,12 +95,12 @@ export class PeakEwmaBalancer implements Balancer {
       ewmaMs: this.estimate(s, now),
       samples: s.samples,
       lastSampleAgeMs: s.samples > 0 ? now - s.updatedAt : undefined,
-      cost: this.estimate(s, now) * (endpoint.inFlight + 1),
+      cost: (this.estimate(s, now) * (endpoint.inFlight + 1)) / endpoint.weight,
     };
   }
 
   private cost(endpoint: Endpoint, now: number): number {
-    return this.estimate(this.stateOf(endpoint, now), now) * (endpoint.inFlight + 1);
+    return (this.estimate(this.stateOf(endpoint, now), now) * (endpoint.inFlight + 1)) / endpoint.weight;
   }
 
   /** The stored average decayed towards zero from its last update to `now`. */

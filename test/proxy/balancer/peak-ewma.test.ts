@@ -85,6 +85,16 @@ describe('PeakEwmaBalancer', () => {
     for (let i = 0; i < 20; i++) expect(balancer.pick([fast, slow], {})).toBe(slow);
   });
 
+  test('divides the cost by weight: at equal latency in-flight settles at the weight ratio', () => {
+    const { balancer } = setup();
+    const [heavy, light] = [endpoint('heavy', { weight: 3 }), endpoint('light')];
+    balancer.onResult(heavy, ok(5));
+    balancer.onResult(light, ok(5));
+    for (let i = 0; i < 400; i++) balancer.pick([heavy, light], {})!.inFlight++;
+    expect(heavy.inFlight).toBeGreaterThanOrEqual(299);
+    expect(heavy.inFlight).toBeLessThanOrEqual(301);
+  });
+
   test.each([
     { peers: [10, 20, 30], seed: 20 },
     { peers: [10, 20, 30, 40], seed: 25 },
