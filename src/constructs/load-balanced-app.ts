@@ -333,7 +333,7 @@ export class LoadBalancedApp extends Construct {
       selector: kplus.Pods.select(this, 'AppPods', { labels: appSelector }),
       ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
     });
-    this.allowFrom(kplus.Pods.select(this, 'BalancerPods', { labels: { [accessLabel(this.name)]: 'true' } }), [balanced.number]);
+    if (this.gateway || props.smokeTest) this._allowBalancers();
     for (const peer of props.allowFrom ?? []) this.allowFrom(peer);
 
     if (props.migration) {
@@ -366,7 +366,19 @@ export class LoadBalancedApp extends Construct {
    * long-running consumers.
    */
   public addConsumer(consumer: kplus.AbstractPod, options: ConsumerOptions = {}): string {
-    return injectSidecar(this, consumer, options);
+    const url = injectSidecar(this, consumer, options);
+    this._allowBalancers();
+    return url;
+  }
+
+  /**
+   * Lets pods with the access label (gateway, sidecar consumers, smoke test) reach the balanced port. Added once, when
+   * the first such pod exists, so that a policy never names pods that are not there. @internal
+   */
+  public _allowBalancers(): void {
+    if (this.node.tryFindChild('BalancerPods')) return;
+    const peer = kplus.Pods.select(this, 'BalancerPods', { labels: { [accessLabel(this.name)]: 'true' } });
+    this.allowFrom(peer, [this.balancedPort.number]);
   }
 
   private headlessService(id: string, name: string, labels: Record<string, string>): kplus.Service {

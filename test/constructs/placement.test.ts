@@ -1,0 +1,169 @@
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { LoadBalancedApp } from '../../src/constructs';
+import { chart, consumer, ECHO, find, Obj, podMeta, podSpec, proxyConfig, synthValid } from './helpers';
+
+type Container = { name: string; command?: string[]; env?: Array<{ name: string; value: string }>; ports?: Array<{ containerPort: number }> };
+
+function containers(o: Obj): Container[] {
+  return podSpec(o).containers;
+}
+
+const RESTRICTED_POD = { securityContext: { user: 1000, group: 1000 } };
+const RESTRICTED_MAIN: kplus.ContainerProps = {
+  name: 'main',
+  image: 'curlimages/curl:8.5.0',
+  imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+  resources: { cpu: { request: kplus.Cpu.millis(10) }, memory: { request: Size.mebibytes(16) } },
+  securityContext: { user: 1000, group: 1000, capabilities: { drop: ['ALL' as kplus.Capability] } },
+};
+
+describe('proxy placement', () => {
+  test('gateway: a proxy Deployment running the bundle on the pinned Node image with read-only mounts and admin probes', () => {
+    const c = chart();
+    new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO });
+    const objects = synthValid(c);
+    const gw = find(objects, 'Deployment', 'hello-gateway');
+    const [proxy] = podSpec(gw).containers;
+    expect(proxy.image).toBe('node:24.11.1-alpine3.22');
+    expect(proxy.command).toEqual(['node', '/opt/cdk8s-balancer/proxy.js', '--config', '/etc/cdk8s-balancer/config.json']);
+    expect(proxy.ports).toEqual([
+      { containerPort: 8080, name: 'http' },
+      { containerPort: 9901, name: 'admin' },
+    ]);
+    expect(proxy.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 9901, scheme: 'HTTP' });
+    expect(proxy.livenessProbe.httpGet.path).toBe('/healthz');
+    expect(proxy.startupProbe.httpGet.path).toBe('/healthz');
+    expect(proxy.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } });
+    expect(proxy.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000 });
+    expect(proxy.volumeMounts).toEqual([
+      { mountPath: '/etc/cdk8s-balancer', name: 'lb-config', readOnly: true },
+      { mountPath: '/opt/cdk8s-balancer', name: 'lb-bundle', readOnly: true },
+      { mountPath: '/tmp', name: 'lb-tmp' },
+    ]);
+    const volumes = podSpec(gw).volumes;
+    expect(volumes[0].configMap).toEqual({ name: expect.stringMatching(/^hello-lb-gateway-[0-9a-f]{10}$/), items: [{ key: 'config.json', path: 'config.json' }] });
+    expect(volumes[1].configMap).toEqual({ name: expect.stringMatching(/^cdk8s-balancer-proxy-[0-9a-f]{10}$/), items: [{ key: 'proxy.js', path: 'proxy.js' }] });
+    expect(JSON.stringify(podSpec(gw))).not.toContain('LB_DNS_SERVERS');
+  });
+
+  test('gateway config: listener 0.0.0.0:8080, admin 0.0.0.0:9901, upstream on the app port via DNS', () => {
+    const c = chart();
+    new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO });
+    const cfg = proxyConfig(synthValid(c), 'hello-lb-gateway-') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(cfg.version).toBe(1);
+    expect(cfg.listener).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(cfg.admin).toEqual({ host: '0.0.0.0', port: 9901 });
+    expect(cfg.upstream).toEqual({
+      name: 'hello',
+      port: 5678,
+      sources: [{ kind: 'dns', subset: 'default', hostname: 'hello-headless.default.svc.cluster.local', weight: 1, family: 0, refreshIntervalMs: 5000 }],
+    });
+  });
+
+  test('health-check, outlier, retry and timeout options reach the config', () => {
+    const { Duration } = jest.requireActual('cdk8s') as typeof import('cdk8s');
+    const c = chart();
+    new LoadBalancedApp(c, 'hello', {
+      name: 'hello',
+      container: ECHO,
+      healthCheck: { path: '/healthz', interval: Duration.seconds(2), timeout: Duration.millis(500), healthyThreshold: 1 },
+      outlierDetection: { consecutiveFailures: 3, baseEjection: Duration.seconds(10), maxEjectionPercent: 30 },
+      retries: { attempts: 1, retryOn: ['connect-failure'], budgetRatio: 0.1 },
+      timeouts: { connect: Duration.millis(250), request: Duration.seconds(5) },
+    });
+    const cfg = proxyConfig(synthValid(c), 'hello-lb-gateway-') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(cfg.healthCheck).toEqual({ path: '/healthz', intervalMs: 2000, timeoutMs: 500, healthyThreshold: 1, unhealthyThreshold: 3 });
+    expect(cfg.outlierDetection).toEqual({ consecutiveFailures: 3, baseEjectionMs: 10000, maxEjectionMs: 300000, maxEjectionPercent: 30 });
+    expect(cfg.retries).toEqual({ attempts: 1, retryOn: ['connect-failure'], budget: { ratio: 0.1, minRetriesPerSecond: 10 } });
+    expect(cfg.timeouts).toMatchObject({ connectMs: 250, requestMs: 5000 });
+  });
+
+  test('sidecar: injected into a Deployment, listening on 127.0.0.1:15001, URL exposed as a property and an env var', () => {
+    const c = chart();
+    const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO });
+    const url = app.addConsumer(consumer(c));
+    const objects = synthValid(c);
+    expect(url).toBe('http://127.0.0.1:15001');
+    expect(app.sidecarUrl).toBe(url);
+    const d = objects.find((o) => o.kind === 'Deployment' && o.metadata.name?.startsWith('test-consumer'))!;
+    const [main, sidecar] = containers(d);
+    expect(main.env).toEqual([{ name: 'HELLO_URL', value: 'http://127.0.0.1:15001' }]);
+    expect(sidecar.name).toBe('lb-hello');
+    expect(sidecar.command).toEqual(['node', '/opt/cdk8s-balancer/proxy.js', '--config', '/etc/cdk8s-balancer/config.json']);
+    expect(podMeta(d).labels!['cdk8s-balancer/access-hello']).toBe('true');
+    expect(podMeta(d).annotations!['cdk8s-balancer/checksum-hello']).toMatch(/^[0-9a-f]{64}$/);
+    const cfg = proxyConfig(objects, 'hello-lb-sidecar-') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(cfg.listener).toEqual({ host: '127.0.0.1', port: 15001 });
+    expect(cfg.admin).toEqual({ host: '0.0.0.0', port: 9901 });
+    expect(cfg.upstream.sources[0].hostname).toBe('hello-headless.default.svc.cluster.local');
+  });
+
+  test('sidecar: ports and env var name are configurable, and two apps can share one consumer', () => {
+    const c = chart();
+    const hello = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO });
+    const other = new LoadBalancedApp(c, 'other', { name: 'other', container: ECHO });
+    const d = consumer(c);
+    hello.addConsumer(d);
+    expect(other.addConsumer(d, { port: 15002, adminPort: 9902, envVar: 'OTHER_ENDPOINT' })).toBe('http://127.0.0.1:15002');
+    const objects = synthValid(c);
+    const obj = objects.find((o) => o.kind === 'Deployment' && o.metadata.name?.startsWith('test-consumer'))!;
+    expect(containers(obj).map((x) => x.name)).toEqual(['main', 'lb-hello', 'lb-other']);
+    expect(containers(obj)[0].env).toEqual([
+      { name: 'HELLO_URL', value: 'http://127.0.0.1:15001' },
+      { name: 'OTHER_ENDPOINT', value: 'http://127.0.0.1:15002' },
+    ]);
+    expect((proxyConfig(objects, 'other-lb-sidecar-') as Record<string, any>).listener.port).toBe(15002); // eslint-disable-line @typescript-eslint/no-explicit-any
+    // one bundle ConfigMap for the whole chart
+    expect(objects.filter((o) => o.metadata.name?.startsWith('cdk8s-balancer-proxy-'))).toHaveLength(1);
+  });
+
+  test.each([
+    ['StatefulSet', (c: ReturnType<typeof chart>) => new kplus.StatefulSet(c, 'consumer', { ...RESTRICTED_POD, containers: [{ ...RESTRICTED_MAIN, ports: [{ number: 7000, name: 'peer' }] }] })],
+    ['Job', (c: ReturnType<typeof chart>) => new kplus.Job(c, 'consumer', { ...RESTRICTED_POD, containers: [RESTRICTED_MAIN] })],
+    ['Pod', (c: ReturnType<typeof chart>) => new kplus.Pod(c, 'consumer', { ...RESTRICTED_POD, containers: [RESTRICTED_MAIN] })],
+  ])('sidecar: injected into a %s', (kind, make) => {
+    // GIVEN a consumer workload of this kind
+    const c = chart();
+    const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO });
+    // WHEN the app is added to it
+    app.addConsumer(make(c));
+    // THEN it runs the sidecar, calls it through the env var, carries the access label and passes restricted PSS
+    const objects = synthValid(c);
+    const obj = objects.find((o) => o.kind === kind && o.metadata.name?.startsWith('test-consumer'))!;
+    expect(containers(obj).map((x) => x.name)).toEqual(['main', 'lb-hello']);
+    expect(containers(obj)[0].env).toEqual([{ name: 'HELLO_URL', value: 'http://127.0.0.1:15001' }]);
+    expect(podMeta(obj).labels!['cdk8s-balancer/access-hello']).toBe('true');
+    expect(podSpec(obj).securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+  });
+
+  test('sidecar: envVar false sets no variable', () => {
+    const c = chart();
+    const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO });
+    app.addConsumer(new kplus.Job(c, 'consumer', { ...RESTRICTED_POD, containers: [RESTRICTED_MAIN] }), { envVar: false });
+    const j = synthValid(c).find((o) => o.kind === 'Job')!;
+    expect(containers(j)[0].env).toBeUndefined();
+  });
+
+  test('gateway and sidecar at once share the bundle and use separate configs', () => {
+    const c = chart();
+    const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO });
+    app.addConsumer(consumer(c));
+    const objects = synthValid(c);
+    expect(find(objects, 'Deployment', 'hello-gateway')).toBeDefined();
+    expect(proxyConfig(objects, 'hello-lb-gateway-').listener).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(proxyConfig(objects, 'hello-lb-sidecar-').listener).toEqual({ host: '127.0.0.1', port: 15001 });
+  });
+
+  test('a custom proxy image carrying the bundle is not given the bundle mount', () => {
+    const { ProxyImage } = jest.requireActual('../../src/constructs') as typeof import('../../src/constructs');
+    const c = chart();
+    new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, proxy: { image: ProxyImage.fromImage('example.com/lb-proxy:2.0.0', { bundlePath: '/app/proxy.js', user: 2000 }) } });
+    const objects = synthValid(c);
+    const [proxy] = podSpec(find(objects, 'Deployment', 'hello-gateway')).containers;
+    expect(proxy.image).toBe('example.com/lb-proxy:2.0.0');
+    expect(proxy.command.slice(0, 2)).toEqual(['node', '/app/proxy.js']);
+    expect(proxy.volumeMounts.map((m: { name: string }) => m.name)).toEqual(['lb-config', 'lb-tmp']);
+    expect(proxy.securityContext.runAsUser).toBe(2000);
+  });
+});
