@@ -16,7 +16,8 @@
  *
  * Endpoints left out of a pick (ejected, or already tried by a retry) keep their `current`, as in nginx. New endpoints
  * start at 0. The per-endpoint states are looked up once per distinct eligible list and cached as an array aligned
- * with it, so the steady state is an O(n) loop with no Map lookups and no allocation.
+ * with it, so the steady state is an O(n) loop with no Map lookups and no allocation. Two lists are cached, because
+ * retries alternate between the full list and the list without the endpoint just tried.
  */
 import { pruneStates } from './shared';
 import type { Balancer, Endpoint, PickContext } from './types';
@@ -26,6 +27,21 @@ interface WrrState {
   current: number;
 }
 
+interface Aligned {
+  readonly list: readonly Endpoint[];
+  readonly states: WrrState[];
+}
+
+const EMPTY: Aligned = { list: [], states: [] };
+
+function sameList(a: readonly Endpoint[], b: readonly Endpoint[]): boolean {
+  if (a.length !== b.length || a.length === 0) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) return false;
+  }
+  return true;
+}
+
 export interface WeightedRoundRobinOptions {
   /** Weight per endpoint subset; overrides `endpoint.weight`. */
   readonly subsetWeights?: Readonly<Record<string, number>>;
@@ -33,8 +49,8 @@ export interface WeightedRoundRobinOptions {
 
 export class WeightedRoundRobinBalancer implements Balancer {
   private readonly states = new Map<Endpoint, WrrState>();
-  private alignedList: readonly Endpoint[] = [];
-  private alignedStates: WrrState[] = [];
+  /** The two most recently used eligible lists, each with its states in the same order; [0] is the newer. */
+  private aligned: [Aligned, Aligned] = [EMPTY, EMPTY];
 
   public constructor(private readonly options: WeightedRoundRobinOptions = {}) {}
 
@@ -64,8 +80,7 @@ export class WeightedRoundRobinBalancer implements Balancer {
 
   public onEndpointsChanged(all: readonly Endpoint[]): void {
     pruneStates(this.states, all);
-    this.alignedList = [];
-    this.alignedStates = [];
+    this.aligned = [EMPTY, EMPTY];
   }
 
   public describe(endpoint: Endpoint): Record<string, number | string | undefined> {
@@ -79,20 +94,15 @@ export class WeightedRoundRobinBalancer implements Balancer {
   }
 
   private align(endpoints: readonly Endpoint[]): WrrState[] {
-    const cached = this.alignedList;
-    if (cached.length === endpoints.length) {
-      let same = true;
-      for (let i = 0; i < endpoints.length; i++) {
-        if (cached[i] !== endpoints[i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return this.alignedStates;
+    const [newer, older] = this.aligned;
+    if (sameList(newer.list, endpoints)) return newer.states;
+    if (sameList(older.list, endpoints)) {
+      this.aligned = [older, newer];
+      return older.states;
     }
-    this.alignedList = endpoints.slice();
-    this.alignedStates = endpoints.map((e) => this.stateOf(e));
-    return this.alignedStates;
+    const fresh = { list: endpoints.slice(), states: endpoints.map((e) => this.stateOf(e)) };
+    this.aligned = [fresh, newer];
+    return fresh.states;
   }
 
   private stateOf(endpoint: Endpoint): WrrState {

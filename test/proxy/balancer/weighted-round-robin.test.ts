@@ -1,5 +1,22 @@
 import { WeightedRoundRobinBalancer } from '../../../src/proxy/balancer';
-import { endpoint, names, shares } from './helpers';
+import type { Endpoint } from '../../../src/proxy/balancer';
+import { endpoint, mulberry32, names, shares } from './helpers';
+
+/** The textbook algorithm, with no caching, to compare against. */
+function referencePicker() {
+  const current = new Map<Endpoint, number>();
+  return (list: readonly Endpoint[]): Endpoint => {
+    let total = 0;
+    let best: Endpoint = list[0];
+    for (const e of list) {
+      current.set(e, (current.get(e) ?? 0) + e.weight);
+      total += e.weight;
+      if (current.get(e)! > current.get(best)!) best = e;
+    }
+    current.set(best, current.get(best)! - total);
+    return best;
+  };
+}
 
 function sequence(balancer: WeightedRoundRobinBalancer, list: ReturnType<typeof endpoint>[], count: number) {
   return names(Array.from({ length: count }, () => balancer.pick(list, {})));
@@ -65,6 +82,25 @@ describe('WeightedRoundRobinBalancer (smooth, nginx)', () => {
     expect(wrr.describe(a).current).toBe(current);
     wrr.onEndpointsChanged([a, b]);
     expect(wrr.describe(c).current).toBeUndefined();
+  });
+
+  test('matches the textbook algorithm while the eligible list keeps changing (retries, ejections)', () => {
+    const all = [5, 1, 3, 2, 1].map((w, i) => endpoint(String.fromCharCode(97 + i), { weight: w }));
+    const wrr = new WeightedRoundRobinBalancer();
+    wrr.onEndpointsChanged(all);
+    const reference = referencePicker();
+    const random = mulberry32(21);
+    const variants = [all, all.slice(1), all.filter((_, i) => i !== 2), [all[3], all[4]]];
+    const got: string[] = [];
+    const want: string[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      // Mostly the full list and the list without a, as retries do; sometimes others; sometimes a fresh copy.
+      const r = random();
+      const list = r < 0.4 ? all : r < 0.8 ? variants[1] : r < 0.9 ? variants[2] : [...variants[3]];
+      got.push(wrr.pick(list, {})!.address);
+      want.push(reference(list).address);
+    }
+    expect(got.join(' ')).toBe(want.join(' '));
   });
 
   test('returns undefined for no endpoints', () => {
