@@ -10,7 +10,7 @@
  *   present and above zero, else cpu_utilization. CPU utilization may exceed 1 on several cores; it is clamped.
  *   The binary form (`BIN`, base64 protobuf) is not supported and reads as no report.
  *
- * Anything else (empty, negative, NaN, trailing garbage, an ORCA report with neither metric) is `undefined`: a garbled
+ * A repeated header is read from its first value. Anything else (empty, negative, NaN, trailing garbage, an ORCA report with neither metric) is `undefined`: a garbled
  * header must not look like an idle backend. Under the `endpoint-load-metrics` name only the ORCA forms are accepted;
  * under any other name the plain forms are, and ORCA forms too when the value says so by its prefix.
  */
