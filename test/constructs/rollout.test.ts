@@ -1,0 +1,115 @@
+import { Chart } from 'cdk8s';
+import { AppSecret, LoadBalancedApp, LoadBalancedAppProps } from '../../src/constructs';
+import { chart, consumer, ECHO, fakeBundle, find, Obj, podMeta, synthValid } from './helpers';
+
+const CHECKSUM = 'cdk8s-balancer/checksum';
+
+function synth(props: Partial<LoadBalancedAppProps> = {}): Obj[] {
+  const c: Chart = chart();
+  const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, smokeTest: true, ...props });
+  app.addConsumer(consumer(c));
+  return synthValid(c);
+}
+
+/** The checksums on every pod template we care about. */
+function checksums(objects: Obj[]): Record<string, string | undefined> {
+  const consumerObj = objects.find((o) => o.metadata.name?.startsWith('test-consumer'))!;
+  return {
+    app: podMeta(find(objects, 'Deployment', 'hello')).annotations?.[CHECKSUM],
+    gateway: podMeta(find(objects, 'Deployment', 'hello-gateway')).annotations?.[CHECKSUM],
+    smoke: podMeta(find(objects, 'Job', 'hello-smoke')).annotations?.[CHECKSUM],
+    consumer: podMeta(consumerObj).annotations?.[`${CHECKSUM}-hello`],
+  };
+}
+
+describe('rollouts', () => {
+  const bundleA = fakeBundle('console.log("bundle A");\n');
+  const bundleB = fakeBundle('console.log("bundle B");\n');
+
+  test('every pod template carries a sha256 checksum, and synthesis is deterministic', () => {
+    const first = checksums(synth({ proxy: { bundleFile: bundleA } }));
+    for (const v of Object.values(first)) expect(v).toMatch(/^[0-9a-f]{64}$/);
+    expect(checksums(synth({ proxy: { bundleFile: bundleA } }))).toEqual(first);
+  });
+
+  test('the app checksum changes when its config changes; the proxies’ do not', () => {
+    const before = checksums(synth({ config: { A: '1' }, proxy: { bundleFile: bundleA } }));
+    const after = checksums(synth({ config: { A: '2' }, proxy: { bundleFile: bundleA } }));
+    expect(after.app).not.toBe(before.app);
+    expect(after.gateway).toBe(before.gateway);
+  });
+
+  test('the app checksum changes when a secret value changes, without containing it', () => {
+    const before = synth({ secret: AppSecret.fromValues({ TOKEN: 'one' }), proxy: { bundleFile: bundleA } });
+    const after = synth({ secret: AppSecret.fromValues({ TOKEN: 'two' }), proxy: { bundleFile: bundleA } });
+    expect(checksums(after).app).not.toBe(checksums(before).app);
+    expect(checksums(after).gateway).toBe(checksums(before).gateway);
+    // the Secret keeps its name: only the checksum rolls the pods
+    expect(find(after, 'Secret', 'hello-secret')).toBeDefined();
+  });
+
+  test('the proxy checksums and the config ConfigMap name change when the balancer config changes', () => {
+    const { Algorithm } = jest.requireActual('../../src/constructs') as typeof import('../../src/constructs');
+    const before = synth({ proxy: { bundleFile: bundleA } });
+    const after = synth({ algorithm: Algorithm.leastConnections(), proxy: { bundleFile: bundleA } });
+    const name = (objs: Obj[]) => objs.find((o) => o.metadata.name?.startsWith('hello-lb-gateway-'))!.metadata.name;
+    expect(name(after)).not.toBe(name(before));
+    const [b, a] = [checksums(before), checksums(after)];
+    expect(a.gateway).not.toBe(b.gateway);
+    expect(a.smoke).not.toBe(b.smoke);
+    expect(a.consumer).not.toBe(b.consumer);
+    expect(a.app).toBe(b.app);
+  });
+
+  test('every proxy checksum and the bundle ConfigMap name change when the bundle changes', () => {
+    const before = synth({ proxy: { bundleFile: bundleA } });
+    const after = synth({ proxy: { bundleFile: bundleB } });
+    const [b, a] = [checksums(before), checksums(after)];
+    expect(a.gateway).not.toBe(b.gateway);
+    expect(a.smoke).not.toBe(b.smoke);
+    expect(a.consumer).not.toBe(b.consumer);
+    expect(a.app).toBe(b.app);
+    const bundleName = (objs: Obj[]) => objs.find((o) => o.metadata.name?.startsWith('cdk8s-balancer-proxy-'))!.metadata.name;
+    expect(bundleName(after)).not.toBe(bundleName(before));
+  });
+
+  test('the bundle ConfigMap is immutable, named by the hash of its content and holds it under proxy.js', () => {
+    const { createHash } = jest.requireActual('node:crypto') as typeof import('node:crypto');
+    const objects = synth({ proxy: { bundleFile: bundleA } });
+    const hash = createHash('sha256').update('console.log("bundle A");\n').digest('hex');
+    const cm = find(objects, 'ConfigMap', `cdk8s-balancer-proxy-${hash.slice(0, 10)}`);
+    expect(cm.immutable).toBe(true);
+    expect(cm.data).toEqual({ 'proxy.js': 'console.log("bundle A");\n' });
+  });
+
+  test('one bundle ConfigMap per chart, however many apps use it', () => {
+    const c = chart();
+    new LoadBalancedApp(c, 'a', { name: 'a', container: ECHO });
+    new LoadBalancedApp(c, 'b', { name: 'b', container: ECHO });
+    const objects = synthValid(c);
+    expect(objects.filter((o) => o.metadata.name?.startsWith('cdk8s-balancer-proxy-'))).toHaveLength(1);
+  });
+
+  test('the real bundle from `npm run build` is shipped by default', () => {
+    const { readFileSync } = jest.requireActual('node:fs') as typeof import('node:fs');
+    const { DEFAULT_BUNDLE_FILE } = jest.requireActual('../../src/constructs') as typeof import('../../src/constructs');
+    const objects = synth();
+    const cm = objects.find((o) => o.metadata.name?.startsWith('cdk8s-balancer-proxy-'))!;
+    expect(cm.data!['proxy.js']).toBe(readFileSync(DEFAULT_BUNDLE_FILE, 'utf8'));
+  });
+
+  test('fails when the bundle is missing, telling the user to run npm run build', () => {
+    const c = chart();
+    expect(() => new LoadBalancedApp(c, 'hello', { container: ECHO, proxy: { bundleFile: '/nonexistent/proxy.bundle.js' } })).toThrow(
+      /^LB_BUNDLE_MISSING: test\/hello: the proxy bundle \/nonexistent\/proxy.bundle.js does not exist; fix: run `npm run build`/,
+    );
+  });
+
+  test('fails when the bundle is over the ConfigMap budget', () => {
+    const c = chart();
+    const big = fakeBundle('x'.repeat(1024 * 1024));
+    expect(() => new LoadBalancedApp(c, 'hello', { container: ECHO, proxy: { bundleFile: big } })).toThrow(
+      /LB_PROPS_INVALID: test\/hello: the proxy bundle .* is 1048576 bytes, over the 1032192-byte ConfigMap budget; fix: /,
+    );
+  });
+});
