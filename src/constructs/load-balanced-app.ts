@@ -215,7 +215,9 @@ export class LoadBalancedApp extends Construct {
     checkPort(this, 'gateway.port', gatewayPort);
     checkPort(this, 'proxy.adminPort', adminPort);
     checkInt(this, 'gateway.replicas', gatewayOptions?.replicas, 1);
-    this.ports = checkAppPorts(this, props, { 'gateway listener': gatewayPort, admin: adminPort, 'sidecar listener': DEFAULT_SIDECAR_PORT });
+    if (gatewayPort === adminPort) invalid(this, 'gateway.port', gatewayPort, `it collides with the proxy's admin port ${adminPort}; choose another gateway.port or proxy.adminPort`);
+    // The app's pods never host a proxy, so app ports may equal the proxy's; sidecar collisions are checked in addConsumer.
+    this.ports = checkAppPorts(this, props, {});
     const balanced = this.ports.find((p) => p.name === (props.balancedPort ?? this.ports[0].name));
     if (!balanced) invalid(this, 'balancedPort', props.balancedPort, `name one of the ports: ${this.ports.map((p) => p.name).join(', ')}`);
     this.balancedPort = balanced;
