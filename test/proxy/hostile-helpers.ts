@@ -408,6 +408,38 @@ export async function freePort(host: string): Promise<number> {
   return port;
 }
 
+/** GETs a URL and returns its status and body as text (status 0 when unreachable). */
+export function httpGetText(url: string, timeoutMs = 2_000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.setTimeout(timeoutMs, () => req.destroy());
+    req.on('error', () => resolve({ status: 0, body: '' }));
+  });
+}
+
+/**
+ * Upstream failures and ejections the proxy has counted against its endpoints, from the admin dump
+ * (`/admin/endpoints`: `{ endpoints: [{ id, failures, ejections }] }`). A request the client got wrong must never
+ * count here: that would let any client eject healthy endpoints.
+ */
+export async function endpointBlame(adminUrl: string): Promise<{ failures: number; ejections: number }> {
+  const { status, body } = await httpGetText(`${adminUrl}/admin/endpoints`);
+  if (status !== 200) throw new Error(`${adminUrl}/admin/endpoints answered ${status}`);
+  const dump = JSON.parse(body) as { endpoints?: Array<{ failures?: unknown; ejections?: unknown }> };
+  if (!Array.isArray(dump.endpoints) || dump.endpoints.some((e) => typeof e.failures !== 'number' || typeof e.ejections !== 'number')) {
+    throw new Error(`admin dump has no endpoints[].failures / .ejections numbers: ${body.slice(0, 300)}`);
+  }
+  return {
+    failures: dump.endpoints.reduce((a, e) => a + (e.failures as number), 0),
+    ejections: dump.endpoints.reduce((a, e) => a + (e.ejections as number), 0),
+  };
+}
+
 export function httpGet(url: string, timeoutMs = 2_000): Promise<number> {
   return new Promise((resolve) => {
     const req = http.get(url, { agent: false }, (res) => {
