@@ -3,6 +3,8 @@
 // Usage: node backend.js --host 127.0.0.11 --port 28080 [--delay-ms 0] [--name b1]
 // Answers every request with a fixed 13-byte body, keeps connections alive without a request cap, and drains any
 // request body before answering. With --delay-ms > 0 the answer is delayed by a timer (the "slow backend" mode).
+// GET /__count answers {"requests": n}, the requests served so far (itself not counted), so the harness can tell
+// what share of the load each backend got.
 'use strict';
 const http = require('node:http');
 
@@ -23,7 +25,14 @@ function answer(res) {
   res.end(body);
 }
 
+let served = 0;
+
 const server = http.createServer((req, res) => {
+  if (req.url === '/__count') {
+    res.end(JSON.stringify({ requests: served }));
+    return;
+  }
+  served++;
   req.resume();
   req.on('end', () => (delayMs > 0 ? setTimeout(answer, delayMs, res) : answer(res)));
 });

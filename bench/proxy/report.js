@@ -19,6 +19,14 @@ function median(xs) {
   const m = Math.floor(v.length / 2);
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
+function b3Share(r) {
+  const a = r.backendCountsBefore;
+  const b = r.backendCountsAfter;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.concat(b).some((x) => typeof x !== 'number')) return null;
+  const d = b.map((x, i) => x - a[i]);
+  const total = d.reduce((x, y) => x + y, 0);
+  return total > 0 ? d[2] / total : null;
+}
 const fmt = (x, d = 2) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
 
 const results = { meta, modes: {}, startup: lines.find((l) => l.kind === 'startup') ?? null, raw: lines };
@@ -38,6 +46,8 @@ for (const mode of [...new Set(lines.filter((l) => l.kind === 'wrk').map((l) => 
       errors: rs.reduce((a, r) => a + r.socketErrors + r.non2xx, 0),
       rssMaxKb: median(rs.map((r) => r.rssMaxKb)),
       hwmKb: median(rs.map((r) => r.hwmKb)),
+      // Share of the measured requests served by the third backend (the 20 ms one in slow mode).
+      b3Share: median(rs.map(b3Share)),
     };
   });
   const nginx = rows.find((r) => r.via === 'nginx');
@@ -51,7 +61,12 @@ for (const mode of [...new Set(lines.filter((l) => l.kind === 'wrk').map((l) => 
   const m = meta.modes[mode];
   console.log(`\n== ${mode}: ${m.describe}`);
   console.log(`   wrk -t1 -c${m.conns} -d${meta.secs}s, ${meta.runs} run(s)${meta.runs > 1 ? ' (medians)' : ''}; proxies on CPU 0, wrk + backends on CPU 1`);
+  const shares = rows.some((r) => r.b3Share !== null);
   const head = ['target', 'algorithm', 'req/s', 'p50 ms', 'p99 ms', 'rps/nginx', 'p99/best(ngx,hap)', 'errors', 'RSS max MiB'];
+  if (shares) {
+    head.push('to .13');
+    console.log('   "to .13": share of the measured requests that the third backend (127.0.0.13) served');
+  }
   const body = rows.map((r) => [
     r.target,
     r.algorithm,
@@ -62,6 +77,7 @@ for (const mode of [...new Set(lines.filter((l) => l.kind === 'wrk').map((l) => 
     fmt(r.p99VsBest),
     String(r.errors),
     r.rssMaxKb ? fmt(r.rssMaxKb / 1024, 1) : '-',
+    ...(shares ? [r.b3Share === null ? '-' : `${(r.b3Share * 100).toFixed(1)}%`] : []),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

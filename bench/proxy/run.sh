@@ -83,6 +83,7 @@ want() { [[ -z "$TARGETS" || ",$TARGETS," == *",$1,"* ]]; }
 
 # ---------- backends ----------
 BACKEND_PIDS=()
+COUNTING=0 # node backends count requests (GET /__count); nginx backends do not
 start_node_backends() { # delays for B1 B2 B3
   local d=("$@") i=0 h
   for h in $B1 $B2 $B3; do
@@ -90,6 +91,7 @@ start_node_backends() { # delays for B1 B2 B3
     BACKEND_PIDS+=("$LAST_PID")
     i=$((i + 1))
   done
+  COUNTING=1
   for h in $B1 $B2 $B3; do wait_http "http://$h:$PORT/"; done
 }
 start_nginx_backends() {
@@ -120,6 +122,7 @@ stop_backends() {
   local p
   for p in "${BACKEND_PIDS[@]}"; do stop "$p"; done
   BACKEND_PIDS=()
+  COUNTING=0
 }
 
 # ---------- proxies under test ----------
@@ -247,7 +250,10 @@ measure() {
       PIDS+=("$sampler")
     fi
     wrkout="$OUT/wrk-$mode-$target-$run.txt"
+    local c0=null c1=null
+    if [[ $COUNTING == 1 ]]; then c0=$(node "$HERE/count.js" "$B1:$PORT" "$B2:$PORT" "$B3:$PORT"); fi
     taskset -c "$LCPU" timeout $((SECS + 30)) wrk -t1 -c"$conns" -d"${SECS}s" --timeout 5s --latency "$URL" >"$wrkout"
+    if [[ $COUNTING == 1 ]]; then c1=$(node "$HERE/count.js" "$B1:$PORT" "$B2:$PORT" "$B3:$PORT"); fi
     local rss=null hwm=null
     if [[ -n $sampler ]]; then
       hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo null)
@@ -256,7 +262,7 @@ measure() {
       [[ -z $rss ]] && rss=null
     fi
     node "$HERE/parse-wrk.js" "$wrkout" \
-      "{\"kind\":\"wrk\",\"mode\":\"$mode\",\"target\":\"$target\",\"via\":\"$via\",\"algorithm\":\"$alg\",\"run\":$run,\"conns\":$conns,\"secs\":$SECS,\"rssMaxKb\":$rss,\"hwmKb\":${hwm:-null}}" \
+      "{\"kind\":\"wrk\",\"mode\":\"$mode\",\"target\":\"$target\",\"via\":\"$via\",\"algorithm\":\"$alg\",\"run\":$run,\"conns\":$conns,\"secs\":$SECS,\"rssMaxKb\":$rss,\"hwmKb\":${hwm:-null},\"backendCountsBefore\":$c0,\"backendCountsAfter\":$c1}" \
       >>"$OUT/raw.jsonl"
     if [[ -n $pid ]]; then stop "$pid"; fi
   done
