@@ -7,16 +7,15 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { ProxyConfig } from '../config';
 import { Algorithm } from './algorithm';
-import { AppSecret } from './app-secret';
 import { AppService } from './app-service';
 import { AppWorkload, createWorkload, podMetadata } from './app-workloads';
-import { buildBalancerConfig, HealthCheckOptions, OutlierDetectionOptions, RetryOptions, serializeConfig, SubsetSource, TimeoutOptions } from './balancer-config';
+import { BalancerConfigSpec, buildBalancerConfig, serializeConfig, SubsetSource } from './balancer-config';
 import { injectSidecar } from './consumer';
 import { checkInt, checkPort, invalid } from './errors';
 import { HashedConfigMap } from './hashed-config-map';
 import { createMigrationJob, createSmokeJob } from './jobs';
 import { LABELS, accessLabel } from './labels';
-import { AutoscalingOptions, ClientServiceOptions, ConsumerOptions, DisruptionBudgetOptions, GatewayOptions, MigrationJobOptions, ProxyOptions, SmokeTestOptions, SpreadOptions, SubsetOptions } from './options';
+import { ClientServiceOptions, ConsumerOptions, LoadBalancedAppProps, SubsetOptions } from './options';
 import { PodDisruptionBudget } from './pod-disruption-budget';
 import { addProxyContainer, CONFIG_KEY, DEFAULT_ADMIN_PORT, DEFAULT_GATEWAY_PORT, DEFAULT_PROXY_RESOURCES, DEFAULT_SIDECAR_PORT, ProxyImage } from './proxy';
 import { ProxyBundle, sha256 } from './proxy-bundle';
@@ -29,143 +28,6 @@ export const DEFAULT_APP_RESOURCES: kplus.ContainerResources = {
   cpu: { request: kplus.Cpu.millis(100) },
   memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
 };
-
-/** Props of {@link LoadBalancedApp}. */
-export interface LoadBalancedAppProps {
-  /** The app container. Every port needs a name; the image must be pinned (a tag other than latest, or a digest). */
-  readonly container: kplus.ContainerProps;
-  /**
-   * Base name of every object, a DNS label of at most 40 characters.
-   * @default - derived from the construct path
-   */
-  readonly name?: string;
-  /**
-   * Namespace of every object.
-   * @default - the chart's namespace; DNS names then assume the chart's namespace or "default"
-   */
-  readonly namespace?: string;
-  /**
-   * Cluster DNS domain, for the discovery host names.
-   * @default 'cluster.local'
-   */
-  readonly clusterDomain?: string;
-  /**
-   * Name of the container port the balancer sends traffic to.
-   * @default - the first port
-   */
-  readonly balancedPort?: string;
-  /**
-   * Kind of the app workload.
-   * @default WorkloadKind.deployment()
-   */
-  readonly workload?: WorkloadKind;
-  /**
-   * Replicas of each subset.
-   * @default 2, or none when autoscaled
-   */
-  readonly replicas?: number;
-  /**
-   * Extra pods during a rolling update.
-   * @default 1
-   */
-  readonly maxSurge?: number | string;
-  /**
-   * Pods that may be unavailable during a rolling update.
-   * @default 0
-   */
-  readonly maxUnavailable?: number | string;
-  /**
-   * Old ReplicaSets / revisions kept for rollback.
-   * @default 5
-   */
-  readonly revisionHistoryLimit?: number;
-  /**
-   * Subsets of the app, each with its own workload and headless Service.
-   * @default - one subset named "default"
-   */
-  readonly subsets?: SubsetOptions[];
-  /**
-   * Plain configuration, given to the app as environment variables from an immutable ConfigMap.
-   * @default - none
-   */
-  readonly config?: Record<string, string>;
-  /**
-   * Secrets, given to the app as environment variables through `envFrom` a Secret. Inline values
-   * ({@link AppSecret.fromValues}) end up base64-encoded in the synthesized YAML; see there.
-   * @default - none
-   */
-  readonly secret?: AppSecret;
-  /**
-   * The client-facing Service.
-   * @default - ClusterIP, no session affinity
-   */
-  readonly service?: ClientServiceOptions;
-  /**
-   * The balancing algorithm.
-   * @default Algorithm.roundRobin()
-   */
-  readonly algorithm?: Algorithm;
-  /**
-   * Active health checks by the proxy; the path also becomes the app's default probe path.
-   * @default - none; the app's default probes are TCP
-   */
-  readonly healthCheck?: HealthCheckOptions;
-  /**
-   * Passive outlier detection.
-   * @default - the config's defaults: 5 failures, 30 s base ejection
-   */
-  readonly outlierDetection?: OutlierDetectionOptions;
-  /**
-   * Retries.
-   * @default - the config's defaults: 2 attempts, 20 % budget
-   */
-  readonly retries?: RetryOptions;
-  /**
-   * Timeouts.
-   * @default - the config's defaults: 1 s connect, 30 s request
-   */
-  readonly timeouts?: TimeoutOptions;
-  /**
-   * The gateway; `false` for none (then the client-facing Service selects the app directly).
-   * @default - a gateway of 2 proxies on port 8080
-   */
-  readonly gateway?: GatewayOptions | false;
-  /**
-   * Image, bundle and resources of the proxy.
-   * @default - see ProxyOptions
-   */
-  readonly proxy?: ProxyOptions;
-  /**
-   * Horizontal autoscaling of the app.
-   * @default - none
-   */
-  readonly autoscaling?: AutoscalingOptions;
-  /**
-   * The app's PodDisruptionBudget (one per subset).
-   * @default - maxUnavailable 1
-   */
-  readonly disruptionBudget?: DisruptionBudgetOptions;
-  /**
-   * Topology spread of the app and gateway pods.
-   * @default - across nodes, ScheduleAnyway
-   */
-  readonly spread?: SpreadOptions;
-  /**
-   * A Job that runs before the app.
-   * @default - none
-   */
-  readonly migration?: MigrationJobOptions;
-  /**
-   * A smoke-test Job through the balancer.
-   * @default false
-   */
-  readonly smokeTest?: SmokeTestOptions | boolean;
-  /**
-   * Other peers allowed to reach the app's ports besides the balancer.
-   * @default - only the balancer's pods
-   */
-  readonly allowFrom?: kplus.INetworkPolicyPeer[];
-}
 
 /** An app behind the cdk8s-balancer proxy. */
 export class LoadBalancedApp extends Construct {
@@ -195,7 +57,7 @@ export class LoadBalancedApp extends Construct {
   public readonly migrationJob?: kplus.Job;
   public readonly smokeTestJob?: kplus.Job;
   /** Kept for {@link addConsumer}. @internal */
-  public readonly _proxy: { image: ProxyImage; bundle: ProxyBundle; resources: kplus.ContainerResources; spec: Omit<Parameters<typeof buildBalancerConfig>[1], 'listener' | 'adminPort'> };
+  public readonly _proxy: { image: ProxyImage; bundle: ProxyBundle; resources: kplus.ContainerResources; spec: Omit<BalancerConfigSpec, 'listener' | 'adminPort'> };
   /** Namespace written on objects, if any. @internal */
   public readonly _objectNamespace?: string;
 
@@ -339,11 +201,14 @@ export class LoadBalancedApp extends Construct {
     for (const peer of props.allowFrom ?? []) this.allowFrom(peer);
 
     if (props.migration) {
-      this.migrationJob = createMigrationJob(this, this.jobSpec('migrate', 'migration', appChecksum), props.migration, envFrom, { resources: DEFAULT_APP_RESOURCES });
+      const m = props.migration;
+      // The name carries what the Job runs, so a new release makes a new Job instead of an immutable-field error.
+      const jobHash = sha256(JSON.stringify({ appChecksum, image: m.container.image, command: m.container.command, args: m.container.args }));
+      this.migrationJob = createMigrationJob(this, this.jobSpec('migrate', 'migration', appChecksum, jobHash), m, envFrom, { resources: DEFAULT_APP_RESOURCES });
       for (const w of workloads) w.node.addDependency(this.migrationJob);
     }
     if (props.smokeTest) {
-      const smokeSpec = this.jobSpec('smoke', 'smoke-test', proxyChecksum);
+      const smokeSpec = this.jobSpec('smoke', 'smoke-test', proxyChecksum, sha256(JSON.stringify({ proxyChecksum, image: image.image })));
       this.smokeTestJob = createSmokeJob(this, { ...smokeSpec, labels: { ...smokeSpec.labels, [accessLabel(this.name)]: 'true' } }, props.smokeTest === true ? {} : props.smokeTest, proxySpec);
       for (const w of [...workloads, ...(this.gateway ? [this.gateway] : [])]) this.smokeTestJob.node.addDependency(w);
     }
@@ -442,9 +307,9 @@ export class LoadBalancedApp extends Construct {
     mountTmp(workload, container, 'tmp');
   }
 
-  private jobSpec(suffix: string, component: string, checksum: string) {
+  private jobSpec(suffix: string, component: string, checksum: string, nameHash: string) {
     return {
-      name: `${this.name}-${suffix}`,
+      name: `${this.name}-${suffix}-${nameHash.slice(0, 10)}`,
       namespace: this._objectNamespace,
       labels: { [LABELS.name]: this.name, [LABELS.component]: component },
       annotations: { [LABELS.checksum]: checksum },

@@ -1,9 +1,13 @@
 /**
- * Option types of {@link LoadBalancedApp}'s parts: subsets, gateway, autoscaling, disruption budget, jobs, consumers.
+ * Props of {@link LoadBalancedApp} and the option types of its parts: subsets, gateway, autoscaling, disruption budget, jobs, consumers.
  */
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { Algorithm } from './algorithm';
+import { AppSecret } from './app-secret';
 import { ExternalTrafficPolicy, SessionAffinity } from './app-service';
+import { HealthCheckOptions, OutlierDetectionOptions, RetryOptions, TimeoutOptions } from './balancer-config';
+import { WorkloadKind } from './workload-kind';
 import { ProxyImage } from './proxy';
 
 /** A subset of the app's pods: its own workload, headless Service and discovery source, labelled with its name. */
@@ -216,3 +220,145 @@ export interface ProxyOptions {
    */
   readonly accessLog?: boolean;
 }
+
+/** Props of `LoadBalancedApp`. */
+export interface LoadBalancedAppProps {
+  /** The app container. Every port needs a name; the image must be pinned (a tag other than latest, or a digest). */
+  readonly container: kplus.ContainerProps;
+  /**
+   * Base name of every object, a DNS label of at most 40 characters.
+   * @default - derived from the construct path
+   */
+  readonly name?: string;
+  /**
+   * Namespace of every object.
+   * @default - the chart's namespace; DNS names then assume the chart's namespace or "default"
+   */
+  readonly namespace?: string;
+  /**
+   * Cluster DNS domain, for the discovery host names.
+   * @default 'cluster.local'
+   */
+  readonly clusterDomain?: string;
+  /**
+   * Name of the container port the balancer sends traffic to.
+   * @default - the first port
+   */
+  readonly balancedPort?: string;
+  /**
+   * Kind of the app workload.
+   * @default WorkloadKind.deployment()
+   */
+  readonly workload?: WorkloadKind;
+  /**
+   * Replicas of each subset.
+   * @default 2, or none when autoscaled
+   */
+  readonly replicas?: number;
+  /**
+   * Extra pods during a rolling update.
+   * @default 1
+   */
+  readonly maxSurge?: number | string;
+  /**
+   * Pods that may be unavailable during a rolling update.
+   * @default 0
+   */
+  readonly maxUnavailable?: number | string;
+  /**
+   * Old ReplicaSets / revisions kept for rollback.
+   * @default 5
+   */
+  readonly revisionHistoryLimit?: number;
+  /**
+   * Subsets of the app, each with its own workload and headless Service.
+   * @default - one subset named "default"
+   */
+  readonly subsets?: SubsetOptions[];
+  /**
+   * Plain configuration, given to the app as environment variables from an immutable ConfigMap.
+   * @default - none
+   */
+  readonly config?: Record<string, string>;
+  /**
+   * Secrets, given to the app as environment variables through `envFrom` a Secret. Inline values
+   * ({@link AppSecret.fromValues}) end up base64-encoded in the synthesized YAML; see there.
+   * @default - none
+   */
+  readonly secret?: AppSecret;
+  /**
+   * The client-facing Service.
+   * @default - ClusterIP, no session affinity
+   */
+  readonly service?: ClientServiceOptions;
+  /**
+   * The balancing algorithm.
+   * @default Algorithm.roundRobin()
+   */
+  readonly algorithm?: Algorithm;
+  /**
+   * Active health checks by the proxy; the path also becomes the app's default probe path.
+   * @default - none; the app's default probes are TCP
+   */
+  readonly healthCheck?: HealthCheckOptions;
+  /**
+   * Passive outlier detection.
+   * @default - the config's defaults: 5 failures, 30 s base ejection
+   */
+  readonly outlierDetection?: OutlierDetectionOptions;
+  /**
+   * Retries.
+   * @default - the config's defaults: 2 attempts, 20 % budget
+   */
+  readonly retries?: RetryOptions;
+  /**
+   * Timeouts.
+   * @default - the config's defaults: 1 s connect, 30 s request
+   */
+  readonly timeouts?: TimeoutOptions;
+  /**
+   * The gateway; `false` for none. The client-facing Service then selects the app directly (kube-proxy's
+   * per-connection balancing), and its clients must be allowed through `allowFrom`.
+   * @default - a gateway of 2 proxies on port 8080
+   */
+  readonly gateway?: GatewayOptions | false;
+  /**
+   * Image, bundle and resources of the proxy.
+   * @default - see ProxyOptions
+   */
+  readonly proxy?: ProxyOptions;
+  /**
+   * Horizontal autoscaling of the app.
+   * @default - none
+   */
+  readonly autoscaling?: AutoscalingOptions;
+  /**
+   * The app's PodDisruptionBudget (one per subset).
+   * @default - maxUnavailable 1
+   */
+  readonly disruptionBudget?: DisruptionBudgetOptions;
+  /**
+   * Topology spread of the app and gateway pods.
+   * @default - across nodes, ScheduleAnyway
+   */
+  readonly spread?: SpreadOptions;
+  /**
+   * A Job that runs before the app, named `<name>-migrate-<hash>`: a change of its spec or of the app's config or
+   * secrets makes a new Job (Job templates are immutable), and finished Jobs are removed after an hour.
+   * @default - none
+   */
+  readonly migration?: MigrationJobOptions;
+  /**
+   * A smoke-test Job through the balancer, named `<name>-smoke-<hash>` like the migration, run with the gateway's
+   * config (and its listener) in `--smoke` mode.
+   * @default false
+   */
+  readonly smokeTest?: SmokeTestOptions | boolean;
+  /**
+   * Other peers allowed to reach the app's ports besides the balancer (see also `LoadBalancedApp.allowFrom`).
+   * @default - only the balancer's pods: the gateway, sidecar consumers and the smoke test. With `gateway: false` and
+   * no consumer, nothing may reach the app until you allow a peer.
+   */
+  readonly allowFrom?: kplus.INetworkPolicyPeer[];
+}
+

@@ -5,7 +5,7 @@
 import { IConstruct } from 'constructs';
 import { checkInt, checkPort, invalid } from './errors';
 import { checkPinnedImage } from './images';
-import type { LoadBalancedAppProps } from './load-balanced-app';
+import type { LoadBalancedAppProps } from './options';
 
 /** A named container port of the app. */
 export interface NamedPort {

@@ -41,11 +41,16 @@ export function synthValid(c: Chart): Obj[] {
 }
 
 /** The one object of `kind` named `name`; fails the test if there is not exactly one. */
-export function find(objects: Obj[], kind: string, name: string): Obj {
-  const hits = objects.filter((o) => o.kind === kind && o.metadata.name === name);
-  expect(hits.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([`${kind}/${name}`]);
+export function find(objects: Obj[], kind: string, name: string | RegExp): Obj {
+  const matches = (n: string | undefined) => (typeof name === 'string' ? n === name : name.test(n ?? ''));
+  const hits = objects.filter((o) => o.kind === kind && matches(o.metadata.name));
+  expect(hits.map((o) => `${o.kind}/${typeof name === 'string' ? o.metadata.name : String(name)}`)).toEqual([`${kind}/${String(name)}`]);
   return hits[0];
 }
+
+/** Names of the hash-suffixed Jobs. */
+export const MIGRATE_JOB = /^hello-migrate-[0-9a-f]{10}$/;
+export const SMOKE_JOB = /^hello-smoke-[0-9a-f]{10}$/;
 
 /** Every object of `kind`. */
 export function all(objects: Obj[], kind: string): Obj[] {

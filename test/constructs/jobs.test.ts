@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
-import { AppSecret, LoadBalancedApp } from '../../src/constructs';
-import { chart, ECHO, find, Obj, podMeta, podSpec, synthValid } from './helpers';
+import { Algorithm, AppSecret, LoadBalancedApp } from '../../src/constructs';
+import { chart, ECHO, find, Obj, podMeta, podSpec, synthValid, MIGRATE_JOB, SMOKE_JOB } from './helpers';
 
 describe('jobs', () => {
   test('the migration Job runs the user container with the app’s config and secret, before the app', () => {
@@ -22,7 +22,7 @@ describe('jobs', () => {
     // WHEN synthesized
     const objects = synthValid(c);
     // THEN
-    const job = find(objects, 'Job', 'hello-migrate');
+    const job = find(objects, 'Job', MIGRATE_JOB);
     expect(app.migrationJob).toBeDefined();
     expect(job.spec).toMatchObject({ parallelism: 2, completions: 4, backoffLimit: 1, activeDeadlineSeconds: 180, ttlSecondsAfterFinished: 3600 });
     const spec = podSpec(job);
@@ -42,14 +42,14 @@ describe('jobs', () => {
   test('the migration Job has defaults of 1/1, backoff 3, 10 minutes', () => {
     const c = chart();
     new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, migration: { container: { image: 'busybox:1.36.1' } } });
-    expect(find(synthValid(c), 'Job', 'hello-migrate').spec).toMatchObject({ parallelism: 1, completions: 1, backoffLimit: 3, activeDeadlineSeconds: 600 });
+    expect(find(synthValid(c), 'Job', MIGRATE_JOB).spec).toMatchObject({ parallelism: 1, completions: 1, backoffLimit: 3, activeDeadlineSeconds: 600 });
   });
 
   test('the smoke test runs the bundle with --smoke and the gateway config, and may reach the app', () => {
     const c = chart();
     const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, smokeTest: { backoffLimit: 4 } });
     const objects = synthValid(c);
-    const job = find(objects, 'Job', 'hello-smoke');
+    const job = find(objects, 'Job', SMOKE_JOB);
     expect(app.smokeTestJob).toBeDefined();
     expect(job.spec.backoffLimit).toBe(4);
     const spec = podSpec(job);
@@ -69,8 +69,30 @@ describe('jobs', () => {
     const c = chart();
     new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, gateway: false, smokeTest: true });
     const objects = synthValid(c);
-    expect(find(objects, 'Job', 'hello-smoke')).toBeDefined();
+    expect(find(objects, 'Job', SMOKE_JOB)).toBeDefined();
     expect(find(objects, 'NetworkPolicy', 'hello-app').spec.ingress).toHaveLength(1);
+  });
+
+  test('Job names change with what they run, since a Job template cannot be updated in place', () => {
+    const names = (config: Record<string, string>, text: string) => {
+      const c = chart();
+      new LoadBalancedApp(c, 'hello', {
+        name: 'hello',
+        container: { ...ECHO, args: ['-listen=:5678', `-text=${text}`] },
+        config,
+        migration: { container: { image: 'busybox:1.36.1' } },
+        smokeTest: true,
+        algorithm: text === 'b' ? Algorithm.random() : Algorithm.roundRobin(),
+      });
+      const objects = synthValid(c);
+      return { migrate: find(objects, 'Job', MIGRATE_JOB).metadata.name, smoke: find(objects, 'Job', SMOKE_JOB).metadata.name };
+    };
+    const base = names({ A: '1' }, 'a');
+    expect(names({ A: '1' }, 'a')).toEqual(base);
+    expect(names({ A: '2' }, 'a').migrate).not.toBe(base.migrate);
+    const otherAlgorithm = names({ A: '1' }, 'b');
+    expect(otherAlgorithm.smoke).not.toBe(base.smoke);
+    expect(otherAlgorithm.migrate).toBe(base.migrate);
   });
 
   test('no jobs unless asked', () => {

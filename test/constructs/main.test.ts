@@ -5,7 +5,7 @@ import { App, Chart, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { buildApp, HelloChart, synthAtomically } from '../../src/main';
 import { validateManifests } from '../../src/testing';
-import { find, Obj, podSpec } from './helpers';
+import { find, Obj, podSpec, MIGRATE_JOB, SMOKE_JOB } from './helpers';
 
 function workdir(): string {
   return mkdtempSync(path.join(tmpdir(), 'lb-main-'));
@@ -21,8 +21,8 @@ describe('the example app (src/main.ts)', () => {
     const cfg = JSON.parse(objects.find((o) => o.metadata.name?.startsWith('hello-lb-gateway-'))!.data!['config.json']);
     expect(cfg.algorithm.kind).toBe('peak-ewma');
     expect(podSpec(find(objects, 'Deployment', 'hello-client')).containers.map((c: { name: string }) => c.name)).toEqual(['client', 'lb-hello']);
-    expect(find(objects, 'Job', 'hello-migrate')).toBeDefined();
-    expect(find(objects, 'Job', 'hello-smoke')).toBeDefined();
+    expect(find(objects, 'Job', MIGRATE_JOB)).toBeDefined();
+    expect(find(objects, 'Job', SMOKE_JOB)).toBeDefined();
   });
 
   test('writes byte-identical YAML on every run', () => {

@@ -1,6 +1,6 @@
 import { Chart } from 'cdk8s';
 import { AppSecret, LoadBalancedApp, LoadBalancedAppProps } from '../../src/constructs';
-import { chart, consumer, ECHO, fakeBundle, find, Obj, podMeta, synthValid } from './helpers';
+import { chart, consumer, ECHO, fakeBundle, find, Obj, podMeta, synthValid, SMOKE_JOB } from './helpers';
 
 const CHECKSUM = 'cdk8s-balancer/checksum';
 
@@ -17,7 +17,7 @@ function checksums(objects: Obj[]): Record<string, string | undefined> {
   return {
     app: podMeta(find(objects, 'Deployment', 'hello')).annotations?.[CHECKSUM],
     gateway: podMeta(find(objects, 'Deployment', 'hello-gateway')).annotations?.[CHECKSUM],
-    smoke: podMeta(find(objects, 'Job', 'hello-smoke')).annotations?.[CHECKSUM],
+    smoke: podMeta(find(objects, 'Job', SMOKE_JOB)).annotations?.[CHECKSUM],
     consumer: podMeta(consumerObj).annotations?.[`${CHECKSUM}-hello`],
   };
 }

@@ -2,7 +2,7 @@ import { Testing } from 'cdk8s';
 import { validateManifests } from '../../src/testing';
 import * as kplus from 'cdk8s-plus-27';
 import { Algorithm, AppSecret, LoadBalancedApp, WorkloadKind } from '../../src/constructs';
-import { chart, consumer, ECHO, find, Obj, podSpec, POD_KINDS, synthValid } from './helpers';
+import { chart, consumer, ECHO, find, Obj, podSpec, POD_KINDS, synthValid, MIGRATE_JOB } from './helpers';
 
 /** An app with every pod-bearing feature on. */
 function everything(workload = WorkloadKind.deployment()) {
@@ -74,7 +74,7 @@ describe('secure by default', () => {
     }
     const app = podSpec(find(objects, 'Deployment', 'hello-stable')).containers[0];
     expect(app.envFrom).toContainEqual({ secretRef: { name: 'hello-secret' } });
-    const migrate = podSpec(find(objects, 'Job', 'hello-migrate')).containers[0];
+    const migrate = podSpec(find(objects, 'Job', MIGRATE_JOB)).containers[0];
     expect(migrate.envFrom).toContainEqual({ secretRef: { name: 'hello-secret' } });
   });
 
@@ -99,7 +99,7 @@ describe('secure by default', () => {
     const labelled = objects
       .filter((o) => POD_KINDS.includes(o.kind))
       .filter((o) => (o.kind === 'Pod' ? o.metadata : o.spec.template.metadata).labels?.['cdk8s-balancer/access-hello'] === 'true')
-      .map((o) => o.metadata.name!.replace(/-[0-9a-f]{8}$/, ''));
+      .map((o) => o.metadata.name!.replace(/-[0-9a-f]{8,10}$/, ''));
     expect(labelled.sort()).toEqual(['hello-gateway', 'hello-smoke', 'test-consumer']);
   });
 
