@@ -1,3 +1,3 @@
 export * from './problem';
-export { ExternalReferences } from './semantic';
+export type { ExternalReferences } from './semantic';
 export * from './validate';

@@ -1,5 +1,5 @@
-// Schema rules: each object against the Kubernetes 1.27 OpenAPI schema compiled into kubernetes-models 4.5.1,
-// plus the two things that schema cannot say: unknown fields (the API server rejects them under kubectl's
+// Schema rules: each object against the OpenAPI schema compiled into kubernetes-models 4.5.1 (narrowed to what
+// Kubernetes 1.27 serves and accepts in versions.ts), plus the two things that schema cannot say: unknown fields (the API server rejects them under kubectl's
 // default strict field validation) and the name formats the API server checks in code.
 import { asArr, asRec, asStrMap, containersOf, keyPath, Manifest, podTemplateOf, pointerToPath, Rec, Report } from './manifest';
 
