@@ -8,10 +8,7 @@ import { invalid } from './errors';
 import { SpreadOptions } from './options';
 import { ReplicaSet } from './replica-set';
 import { addRuntimeDefaultSeccomp, podSpecPointer, restrictedPod } from './security';
-import { WorkloadKind } from './workload-kind';
-
-/** Any workload the app may run on. */
-export type AppWorkload = kplus.Deployment | kplus.StatefulSet | ReplicaSet | kplus.Pod;
+import { AppWorkload, WorkloadKind } from './workload-kind';
 
 /** Everything one workload of ours is built from. */
 export interface WorkloadSpec {

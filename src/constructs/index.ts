@@ -1,7 +1,6 @@
 export * from './algorithm';
 export * from './app-secret';
 export * from './app-service';
-export * from './app-workloads';
 export * from './balancer-config';
 export * from './errors';
 export * from './images';

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import type { ProxyConfig } from '../config';
 import { Algorithm } from './algorithm';
 import { AppService } from './app-service';
-import { AppWorkload, createWorkload, podMetadata } from './app-workloads';
+import { createWorkload, podMetadata } from './app-workloads';
 import { BalancerConfigSpec, buildBalancerConfig, serializeConfig, SubsetSource } from './balancer-config';
 import { injectSidecar } from './consumer';
 import { checkInt, checkPort, invalid } from './errors';
@@ -21,7 +21,7 @@ import { addProxyContainer, CONFIG_KEY, DEFAULT_ADMIN_PORT, DEFAULT_GATEWAY_PORT
 import { ProxyBundle, sha256 } from './proxy-bundle';
 import { mountTmp, restrictedContainer } from './security';
 import { checkAppPorts, checkDnsLabel, checkScaling, checkSubsets, NamedPort } from './validate-props';
-import { WorkloadKind } from './workload-kind';
+import { AppWorkload, WorkloadKind } from './workload-kind';
 
 /** The app's default resources: modest requests, a memory limit, no CPU limit. */
 export const DEFAULT_APP_RESOURCES: kplus.ContainerResources = {
@@ -145,7 +145,7 @@ export class LoadBalancedApp extends Construct {
     this.autoscalers = autoscalers;
     this.disruptionBudgets = budgets;
 
-    const bundle = ProxyBundle.of(this, this.namespace, props.proxy?.bundleFile);
+    const bundle = ProxyBundle.of(this, this._objectNamespace, props.proxy?.bundleFile);
     const resources = props.proxy?.resources ?? DEFAULT_PROXY_RESOURCES;
     const spec = {
       algorithm: this.algorithm,

@@ -28,13 +28,14 @@ export function sha256(content: string): string {
 export class ProxyBundle extends Construct {
   /**
    * The bundle ConfigMap for `scope`'s chart and `namespace`, created on first use.
+   * @param namespace written on the ConfigMap; undefined leaves it to the chart, like the other objects
    * @param file the bundle file; missing -> an error telling the user to run `npm run build`
    */
-  public static of(scope: IConstruct, namespace: string, file: string = DEFAULT_BUNDLE_FILE): ProxyBundle {
+  public static of(scope: IConstruct, namespace: string | undefined, file: string = DEFAULT_BUNDLE_FILE): ProxyBundle {
     const content = ProxyBundle.read(scope, file);
     const hash = sha256(content);
     const chart = Chart.of(scope);
-    const id = `cdk8s-balancer-proxy-${namespace}-${hash.slice(0, 10)}`;
+    const id = `cdk8s-balancer-proxy-${namespace ?? '(chart)'}-${hash.slice(0, 10)}`;
     return (chart.node.tryFindChild(id) as ProxyBundle | undefined) ?? new ProxyBundle(chart, id, namespace, content, hash);
   }
 
@@ -62,7 +63,7 @@ export class ProxyBundle extends Construct {
   /** The immutable ConfigMap holding the bundle under key `proxy.js`. */
   public readonly configMap: kplus.ConfigMap;
 
-  private constructor(scope: Construct, id: string, namespace: string, content: string, hash: string) {
+  private constructor(scope: Construct, id: string, namespace: string | undefined, content: string, hash: string) {
     super(scope, id);
     this.hash = hash;
     this.configMap = new kplus.ConfigMap(this, 'Resource', {

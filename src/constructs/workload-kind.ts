@@ -2,6 +2,10 @@
  * Which kind of workload runs the app's pods.
  */
 import * as kplus from 'cdk8s-plus-27';
+import { ReplicaSet } from './replica-set';
+
+/** Any workload the app may run on. */
+export type AppWorkload = kplus.Deployment | kplus.StatefulSet | ReplicaSet | kplus.Pod;
 
 /** Options of {@link WorkloadKind.statefulSet}. */
 export interface StatefulSetKindOptions {

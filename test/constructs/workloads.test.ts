@@ -206,3 +206,10 @@ describe('LoadBalancedApp workloads', () => {
     expect(cfg.drainMs).toBe(5000);
   });
 });
+
+test('without a namespace prop no object names a namespace, so `kubectl apply -n` places them all together', () => {
+  const c = chart();
+  new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, smokeTest: true, config: { A: 'b' } });
+  const objects = synthValid(c);
+  expect(objects.filter((o) => o.metadata.namespace !== undefined).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+});
