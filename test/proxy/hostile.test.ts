@@ -43,6 +43,8 @@ interface HostileCase {
   readonly leadingOk?: number;
   readonly maxMs?: number;
   readonly check?: (x: Exchange) => string[];
+  /** For reject-or-clean: what must hold of the request the backend got, when the proxy forwarded it. */
+  readonly forwarded?: (r: BackendRequest) => string[];
 }
 
 const post = (t: string, headers: string, body: string) => `POST ${t} HTTP/1.1\r\n${H}${headers}\r\n${body}`;
@@ -262,6 +264,15 @@ const CASES: HostileCase[] = [
     expect: 'reject-or-clean',
   },
   {
+    name: 'keeps Host when Connection lists it as hop-by-hop',
+    send: (t) => [get(t, 'Connection: keep-alive, Host\r\n')],
+    expect: 'reject-or-clean',
+    forwarded: (r) => {
+      const hosts = r.headers.filter(([k]) => k === 'host').map(([, v]) => v);
+      return hosts.length === 1 && hosts[0] === 'hostile.test' ? [] : [`backend got Host ${JSON.stringify(hosts)}, want "hostile.test"`];
+    },
+  },
+  {
     name: 'does not switch protocols or tunnel bytes for an h2c upgrade',
     send: (t) => [
       get(t, 'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n'),
@@ -444,6 +455,8 @@ function judge(c: HostileCase & { id: string }, t: string, x: Exchange, seen: Ba
     const mine = seen.filter((r) => isMine(r, t));
     if (mine.length !== 1 || !mine[0].complete) {
       problems.push(`answered ${answer.status} but the backend got ${mine.length} request(s) for ${t}, complete: ${mine.map((r) => r.complete)}`);
+    } else if (c.forwarded) {
+      problems.push(...c.forwarded(mine[0]));
     }
   } else if (answer === undefined) {
     if (!x.closed) problems.push(`no answer, and the connection was still open after ${c.maxMs ?? 2_500} ms`);
