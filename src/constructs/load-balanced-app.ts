@@ -228,9 +228,12 @@ export class LoadBalancedApp extends Construct {
 
   /**
    * Injects a sidecar proxy into `consumer`, which then calls the app at the returned URL (`http://127.0.0.1:<port>`).
-   * Works with Deployments, StatefulSets, DaemonSets, Jobs and Pods of cdk8s-plus in the app's namespace. In a Job the
-   * sidecar keeps running after the main container exits (Kubernetes 1.27 has no native sidecars), so prefer
-   * long-running consumers.
+   * Works with Deployments, StatefulSets, DaemonSets, Jobs and Pods of cdk8s-plus in the app's namespace.
+   *
+   * It adds the `lb-<app>` container with its volumes, the access label the app's NetworkPolicy admits, a checksum
+   * annotation, the URL as an env var on the containers present now, and the pod-level seccompProfile RuntimeDefault
+   * (cdk8s-plus cannot set it per container). In a Job the sidecar keeps running after the main container exits
+   * (Kubernetes 1.27 has no native sidecars), so prefer long-running consumers.
    */
   public addConsumer(consumer: kplus.AbstractPod, options: ConsumerOptions = {}): string {
     const url = injectSidecar(this, consumer, options);

@@ -223,7 +223,12 @@ export interface ProxyOptions {
 
 /** Props of `LoadBalancedApp`. */
 export interface LoadBalancedAppProps {
-  /** The app container. Every port needs a name; the image must be pinned (a tag other than latest, or a digest). */
+  /**
+   * The app container. Every port needs a name; the image must be pinned (a tag other than latest, or a digest).
+   * Your fields win over the defaults (name "app", IfNotPresent, 100m/128Mi requests and a 256Mi limit, TCP or
+   * httpGet probes on the balanced port). It runs as `securityContext.user` (default 65532, group likewise) with a
+   * read-only root filesystem and an emptyDir at /tmp; privileged, privilege escalation and root are refused.
+   */
   readonly container: kplus.ContainerProps;
   /**
    * Base name of every object, a DNS label of at most 40 characters.
