@@ -38,7 +38,7 @@ for need in package.json lib/index.js lib/index.d.ts lib/proxy.bundle.js lib/con
   grep -qx "$need" <<<"$files" || fail "tarball lacks $need (check package.json \"files\")"
 done
 unwanted="$(grep -E '^(src|test|bench|scripts)/|\.test\.|\.spec\.|\.ts$|\.tsbuildinfo$|\.cpuprofile$|\.tgz$' <<<"$files" | grep -vE '\.d\.ts$' || true)"
-[[ -z "$unwanted" ]] || fail "tarball ships files users do not need:\n$unwanted"
+[[ -z "$unwanted" ]] || fail "tarball ships files users do not need: $(tr "\n" " " <<<"$unwanted")"
 step "tarball $(basename "$tarball"): $(wc -l <<<"$files") files, $(du -k "$tarball" | cut -f1) KiB"
 
 step "installing the tarball into an empty project"
