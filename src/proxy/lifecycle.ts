@@ -94,6 +94,7 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
     admin: admin ? `${config.admin.host}:${adminPort}` : undefined,
     algorithm: config.algorithm.kind,
     endpoints: discovery.set.size,
+    startupMs: Math.round(performance.now()),
   });
 
   const stop = async (): Promise<boolean> => {
