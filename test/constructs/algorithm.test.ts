@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import { validateProxyConfig } from '../../src/config';
 import { Algorithm, LoadBalancedApp } from '../../src/constructs';
 import { chart, ECHO, proxyConfig, synthValid } from './helpers';
 
@@ -44,8 +45,10 @@ describe('Algorithm', () => {
     new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, algorithm });
     // WHEN synthesized
     const objects = synthValid(c);
-    // THEN config.json carries exactly that algorithm
-    expect(proxyConfig(objects, 'hello-lb-gateway-').algorithm).toEqual(expected);
+    // THEN config.json carries exactly that algorithm, and is what the proxy's own validation makes of it
+    const config = proxyConfig(objects, 'hello-lb-gateway-');
+    expect(config.algorithm).toEqual(expected);
+    expect(validateProxyConfig(config)).toEqual(config);
   });
 
   test('subset weights reach the config, and subsets become DNS sources with their subset name', () => {

@@ -122,6 +122,7 @@ describe('proxy placement', () => {
     ['StatefulSet', (c: ReturnType<typeof chart>) => new kplus.StatefulSet(c, 'consumer', { ...RESTRICTED_POD, containers: [{ ...RESTRICTED_MAIN, ports: [{ number: 7000, name: 'peer' }] }] })],
     ['Job', (c: ReturnType<typeof chart>) => new kplus.Job(c, 'consumer', { ...RESTRICTED_POD, containers: [RESTRICTED_MAIN] })],
     ['Pod', (c: ReturnType<typeof chart>) => new kplus.Pod(c, 'consumer', { ...RESTRICTED_POD, containers: [RESTRICTED_MAIN] })],
+    ['DaemonSet', (c: ReturnType<typeof chart>) => new kplus.DaemonSet(c, 'consumer', { ...RESTRICTED_POD, containers: [RESTRICTED_MAIN] })],
   ])('sidecar: injected into a %s', (kind, make) => {
     // GIVEN a consumer workload of this kind
     const c = chart();
@@ -153,6 +154,16 @@ describe('proxy placement', () => {
     expect(find(objects, 'Deployment', 'hello-gateway')).toBeDefined();
     expect(proxyConfig(objects, 'hello-lb-gateway-').listener).toEqual({ host: '0.0.0.0', port: 8080 });
     expect(proxyConfig(objects, 'hello-lb-sidecar-').listener).toEqual({ host: '127.0.0.1', port: 15001 });
+  });
+
+  test('a custom proxy image without a bundle path still gets the bundle mounted', () => {
+    const { ProxyImage } = jest.requireActual('../../src/constructs') as typeof import('../../src/constructs');
+    const c = chart();
+    new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, proxy: { image: ProxyImage.fromImage('example.com/node-base:24.11.1') } });
+    const [proxy] = podSpec(find(synthValid(c), 'Deployment', 'hello-gateway')).containers;
+    expect(proxy.command.slice(0, 2)).toEqual(['node', '/opt/cdk8s-balancer/proxy.js']);
+    expect(proxy.volumeMounts.map((m: { name: string }) => m.name)).toEqual(['lb-config', 'lb-bundle', 'lb-tmp']);
+    expect(proxy.securityContext.runAsUser).toBe(1000);
   });
 
   test('a custom proxy image carrying the bundle is not given the bundle mount', () => {

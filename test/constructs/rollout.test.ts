@@ -1,5 +1,6 @@
-import { Chart } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
 import { AppSecret, LoadBalancedApp, LoadBalancedAppProps } from '../../src/constructs';
+import { validateManifests } from '../../src/testing';
 import { chart, consumer, ECHO, fakeBundle, find, Obj, podMeta, synthValid, SMOKE_JOB } from './helpers';
 
 const CHECKSUM = 'cdk8s-balancer/checksum';
@@ -8,7 +9,9 @@ function synth(props: Partial<LoadBalancedAppProps> = {}): Obj[] {
   const c: Chart = chart();
   const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, smokeTest: true, ...props });
   app.addConsumer(consumer(c));
-  return synthValid(c);
+  const objects = Testing.synth(c) as Obj[];
+  expect(validateManifests(objects, { external: { secrets: ['creds'] } })).toEqual([]);
+  return objects;
 }
 
 /** The checksums on every pod template we care about. */
@@ -46,6 +49,14 @@ describe('rollouts', () => {
     expect(checksums(after).gateway).toBe(checksums(before).gateway);
     // the Secret keeps its name: only the checksum rolls the pods
     expect(find(after, 'Secret', 'hello-secret')).toBeDefined();
+  });
+
+  test('an existing Secret rolls the pods only through its rollout token', () => {
+    const a = checksums(synth({ secret: AppSecret.fromExisting('creds'), proxy: { bundleFile: bundleA } }));
+    const b = checksums(synth({ secret: AppSecret.fromExisting('creds'), proxy: { bundleFile: bundleA } }));
+    const c = checksums(synth({ secret: AppSecret.fromExisting('creds', { rolloutToken: '2024-06-01' }), proxy: { bundleFile: bundleA } }));
+    expect(b.app).toBe(a.app);
+    expect(c.app).not.toBe(a.app);
   });
 
   test('the proxy checksums and the config ConfigMap name change when the balancer config changes', () => {

@@ -52,6 +52,7 @@ describe('validation', () => {
     ['the gateway port collides with the proxy admin port', { gateway: { port: 9901 } }, /gateway.port is invalid \(got 9901\); fix: it collides with the proxy's admin port 9901/],
     ['the gateway has zero replicas', { gateway: { replicas: 0 } }, /gateway.replicas is invalid \(got 0\)/],
     ['the proxy image is :latest', { proxy: { image: ProxyImage.node('node:latest') } }, /proxy image is invalid \(got "node:latest"\)/],
+    ['the proxy bundle path is relative', { proxy: { image: ProxyImage.fromImage('my/proxy:1.0.0', { bundlePath: 'proxy.js' }) } }, /proxy image bundlePath is invalid \(got "proxy.js"\); fix: give an absolute path/],
     ['the proxy image runs as root', { proxy: { image: ProxyImage.fromImage('my/proxy:1.0.0', { user: 0 }) } }, /proxy image user is invalid \(got 0\)/],
     ['the config is over 1 MiB', { config: { BIG: 'x'.repeat(1024 * 1024) } }, /test\/hello\/Config: ConfigMap hello-config would hold 1048579 bytes, over the 1032192-byte budget .*fix: move large files/],
     ['a config key is not a valid ConfigMap key', { config: { 'not valid!': 'x' } }, /ConfigMap key "not valid!" is invalid; fix: use letters, digits/],
