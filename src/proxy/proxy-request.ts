@@ -232,9 +232,9 @@ export class ProxyRequest implements Waiter, Dispatcher.DispatchHandler {
   private reserveRetry(): boolean {
     const r = this.r;
     if (!this.retriable || this.gone || this.attempts >= r.retry.attempts) return false;
+    // Only whether another endpoint exists: a pick here would advance stateful balancers (round robin) for nothing.
     const tried = this.tried ? [...this.tried, this.ep as UpstreamEndpoint] : [this.ep as UpstreamEndpoint];
-    const next = r.choose(this.hashKey, tried);
-    if (typeof next === 'string') return false;
+    if (!r.hasAlternative(tried)) return false;
     if (!r.budget.tryRetry()) {
       r.metrics.budgetExhausted.inc();
       return false;

@@ -111,6 +111,11 @@ export class Router {
     return picked ?? 'none';
   }
 
+  /** True when an endpoint outside `tried` could take a try now. */
+  public hasAlternative(tried: readonly UpstreamEndpoint[]): boolean {
+    return this.eligibility.forTry(this.maxPerEndpoint, tried).length > 0;
+  }
+
   /** True when at least one endpoint could take a request now or soon (readiness). */
   public hasEligible(): boolean {
     return this.eligibility.base().length > 0;
