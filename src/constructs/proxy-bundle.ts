@@ -32,12 +32,22 @@ export class ProxyBundle extends Construct {
    * @param file the bundle file; missing -> an error telling the user to run `npm run build`
    */
   public static of(scope: IConstruct, namespace: string | undefined, file: string = DEFAULT_BUNDLE_FILE): ProxyBundle {
+    const chart = Chart.of(scope);
+    // Read and hash the (large) file once per chart, not once per app.
+    const byKey = ProxyBundle.perChart.get(chart) ?? new Map<string, ProxyBundle>();
+    ProxyBundle.perChart.set(chart, byKey);
+    const key = `${namespace ?? ''}\u0000${path.resolve(file)}`;
+    const known = byKey.get(key);
+    if (known) return known;
     const content = ProxyBundle.read(scope, file);
     const hash = sha256(content);
-    const chart = Chart.of(scope);
     const id = `cdk8s-balancer-proxy-${namespace ?? '(chart)'}-${hash.slice(0, 10)}`;
-    return (chart.node.tryFindChild(id) as ProxyBundle | undefined) ?? new ProxyBundle(chart, id, namespace, content, hash);
+    const bundle = (chart.node.tryFindChild(id) as ProxyBundle | undefined) ?? new ProxyBundle(chart, id, namespace, content, hash);
+    byKey.set(key, bundle);
+    return bundle;
   }
+
+  private static readonly perChart = new WeakMap<Chart, Map<string, ProxyBundle>>();
 
   private static read(scope: IConstruct, file: string): string {
     if (!existsSync(file)) {

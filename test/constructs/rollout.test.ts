@@ -101,6 +101,18 @@ describe('rollouts', () => {
     expect(objects.filter((o) => o.metadata.name?.startsWith('cdk8s-balancer-proxy-'))).toHaveLength(1);
   });
 
+  test('the bundle file is read once per chart, not once per app', () => {
+    const fs = jest.requireActual('node:fs') as typeof import('node:fs');
+    const spy = jest.spyOn(fs, 'readFileSync');
+    try {
+      const c = chart();
+      for (const name of ['a', 'b', 'c']) new LoadBalancedApp(c, name, { name, container: ECHO, proxy: { bundleFile: bundleA } });
+      expect(spy.mock.calls.filter(([file]) => file === bundleA)).toHaveLength(1);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   test('the real bundle from `npm run build` is shipped by default', () => {
     const { readFileSync } = jest.requireActual('node:fs') as typeof import('node:fs');
     const { DEFAULT_BUNDLE_FILE } = jest.requireActual('../../src/constructs') as typeof import('../../src/constructs');
