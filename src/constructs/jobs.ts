@@ -4,7 +4,7 @@
 import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { checkInt } from './errors';
+import { checkInt, invalid } from './errors';
 import { checkPinnedImage } from './images';
 import { MigrationJobOptions, SmokeTestOptions } from './options';
 import { addProxyContainer, ProxyContainerSpec } from './proxy';
@@ -90,15 +90,18 @@ export function createSmokeJob(
   proxy: Omit<ProxyContainerSpec, 'name' | 'volumePrefix' | 'smoke'>,
 ): kplus.Job {
   checkInt(scope, 'smokeTest.backoffLimit', options.backoffLimit, 0);
-  const job = newJob(
-    scope,
-    'SmokeTest',
-    spec,
-    proxy.image.user,
-    proxy.image.group,
-    options.backoffLimit ?? 2,
-    options.activeDeadline ?? Duration.minutes(5),
-  );
-  addProxyContainer(job, { ...proxy, name: 'smoke', volumePrefix: 'lb', smoke: true });
+  const timeout = options.timeout ?? Duration.minutes(2);
+  const deadline = options.activeDeadline ?? Duration.minutes(5);
+  if (timeout.toMilliseconds() >= deadline.toMilliseconds()) {
+    invalid(scope, 'smokeTest.timeout', timeout.toHumanString(), `make it shorter than activeDeadline (${deadline.toHumanString()}), or raise activeDeadline`);
+  }
+  const job = newJob(scope, 'SmokeTest', spec, proxy.image.user, proxy.image.group, options.backoffLimit ?? 2, deadline);
+  addProxyContainer(job, {
+    ...proxy,
+    name: 'smoke',
+    volumePrefix: 'lb',
+    smoke: true,
+    extraArgs: ['--smoke-timeout-ms', String(timeout.toMilliseconds())],
+  });
   return job;
 }

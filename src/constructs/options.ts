@@ -147,6 +147,11 @@ export interface MigrationJobOptions {
 /** A Job that sends requests through the balancer until every ready backend answered. */
 export interface SmokeTestOptions {
   /**
+   * How long one run may wait for every ready backend to answer (`--smoke-timeout-ms`); give the rollout time.
+   * @default Duration.minutes(2)
+   */
+  readonly timeout?: Duration;
+  /**
    * Retries before the Job fails.
    * @default 2
    */

@@ -104,6 +104,8 @@ export interface ProxyContainerSpec {
   readonly listenerPortName?: string;
   /** Runs `--smoke` once instead of serving: no probes, no ports. */
   readonly smoke?: boolean;
+  /** Extra arguments after the command, e.g. `--smoke-timeout-ms`. */
+  readonly extraArgs?: string[];
 }
 
 /** The command line the proxy runs with. */
@@ -118,7 +120,7 @@ export function addProxyContainer(pod: kplus.AbstractPod, spec: ProxyContainerSp
     name: spec.name,
     image: spec.image.image,
     imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-    command: proxyCommand(spec.image, spec.smoke),
+    command: [...proxyCommand(spec.image, spec.smoke), ...(spec.extraArgs ?? [])],
     ports: spec.smoke
       ? []
       : [

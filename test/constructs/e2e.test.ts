@@ -112,7 +112,7 @@ describe('end to end through the synthesized proxy', () => {
     const objects = synth(await freePort(), await freePort());
     const root = mkdtempSync(path.join(tmpdir(), 'lb-e2e-'));
     const command = layOut(objects, find(objects, 'Job', SMOKE_JOB), root, '127.0.0.1');
-    expect(command.slice(-1)).toEqual(['--smoke']);
+    expect(command.slice(-3)).toEqual(['--smoke', '--smoke-timeout-ms', '120000']);
     const proc = run(command);
     children.push(proc);
     let output = '';

@@ -53,7 +53,15 @@ describe('jobs', () => {
     expect(app.smokeTestJob).toBeDefined();
     expect(job.spec.backoffLimit).toBe(4);
     const spec = podSpec(job);
-    expect(spec.containers[0].command).toEqual(['node', '/opt/cdk8s-balancer/proxy.js', '--config', '/etc/cdk8s-balancer/config.json', '--smoke']);
+    expect(spec.containers[0].command).toEqual([
+      'node',
+      '/opt/cdk8s-balancer/proxy.js',
+      '--config',
+      '/etc/cdk8s-balancer/config.json',
+      '--smoke',
+      '--smoke-timeout-ms',
+      '120000',
+    ]);
     expect(spec.containers[0].readinessProbe).toBeUndefined();
     const gatewayConfigName = objects.find((o) => o.metadata.name?.startsWith('hello-lb-gateway-'))!.metadata.name;
     expect(spec.volumes.find((v: { name: string }) => v.name === 'lb-config').configMap.name).toBe(gatewayConfigName);
@@ -93,6 +101,19 @@ describe('jobs', () => {
     const otherAlgorithm = names({ A: '1' }, 'b');
     expect(otherAlgorithm.smoke).not.toBe(base.smoke);
     expect(otherAlgorithm.migrate).toBe(base.migrate);
+  });
+
+  test('the smoke timeout is configurable', () => {
+    const c = chart();
+    new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, smokeTest: { timeout: Duration.seconds(45) } });
+    expect(podSpec(find(synthValid(c), 'Job', SMOKE_JOB)).containers[0].command.slice(-2)).toEqual(['--smoke-timeout-ms', '45000']);
+  });
+
+  test('fails when the smoke timeout is not below the Job deadline', () => {
+    const c = chart();
+    expect(() => new LoadBalancedApp(c, 'hello', { container: ECHO, smokeTest: { timeout: Duration.minutes(5) } })).toThrow(
+      /^LB_PROPS_INVALID: test\/hello: smokeTest.timeout is invalid \(got "5 minutes"\); fix: make it shorter than activeDeadline \(5 minutes\)/,
+    );
   });
 
   test('no jobs unless asked', () => {
