@@ -430,7 +430,12 @@ export function httpGetText(url: string, timeoutMs = 2_000): Promise<{ status: n
 export async function endpointBlame(adminUrl: string): Promise<{ failures: number; ejections: number }> {
   const { status, body } = await httpGetText(`${adminUrl}/admin/endpoints`);
   if (status !== 200) throw new Error(`${adminUrl}/admin/endpoints answered ${status}`);
-  const dump = JSON.parse(body) as { endpoints?: Array<{ failures?: unknown; ejections?: unknown }> };
+  let dump: { endpoints?: Array<{ failures?: unknown; ejections?: unknown }> };
+  try {
+    dump = JSON.parse(body) as typeof dump;
+  } catch {
+    throw new Error(`${adminUrl}/admin/endpoints is not JSON: ${body.slice(0, 200)}`);
+  }
   if (!Array.isArray(dump.endpoints) || dump.endpoints.some((e) => typeof e.failures !== 'number' || typeof e.ejections !== 'number')) {
     throw new Error(`admin dump has no endpoints[].failures / .ejections numbers: ${body.slice(0, 300)}`);
   }

@@ -24,6 +24,7 @@ import {
 const PROXY_HOST = '127.0.0.66';
 const BACKEND_HOST = '127.0.0.67';
 const HEADERS_MS = 1_000;
+const REQUEST_MS = 3_000;
 const MAX_HEADER_BYTES = 4_096;
 const H = 'Host: hostile.test\r\n';
 
@@ -293,6 +294,19 @@ const CASES: HostileCase[] = [
         ? []
         : [`connection ${x.closed ? `closed only after ${x.closedAfterMs} ms` : 'still open after 7000 ms'}, want <= ${HEADERS_MS + 2_000} ms`],
   },
+  {
+    name: `cuts a request whose body trickles past the request timeout (${REQUEST_MS} ms)`,
+    send: (t) => [
+      post(t, 'Content-Length: 100\r\n', ''),
+      ...Array.from({ length: 35 }, (): Step[] => [{ pauseMs: 200 }, 'a']).flat(),
+    ],
+    forward: 'incomplete',
+    maxMs: 8_000,
+    check: (x) =>
+      x.closed && (x.closedAfterMs ?? Infinity) <= REQUEST_MS + 2_000
+        ? x.responses.filter((r) => r.status < 400).map((r) => `answered ${r.status} to a request it never got whole`)
+        : [`connection ${x.closed ? `closed only after ${x.closedAfterMs} ms` : 'still open after 8000 ms'}, want <= ${REQUEST_MS + 2_000} ms`],
+  },
 ];
 
 /** Valid requests that must pass, so that a proxy rejecting everything cannot pass the suite. */
@@ -342,7 +356,7 @@ describe('proxy under hostile HTTP/1.1 input', () => {
         algorithm: { kind: 'round-robin' },
         // No retries: the backend's record must be exactly what the proxy chose to send, once.
         retries: { attempts: 0 },
-        timeouts: { headersMs: HEADERS_MS, requestMs: 3_000 },
+        timeouts: { headersMs: HEADERS_MS, requestMs: REQUEST_MS },
         limits: { maxRequestHeaderBytes: MAX_HEADER_BYTES },
         logging: { level: 'warn', accessLog: false },
       },
