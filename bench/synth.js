@@ -63,6 +63,9 @@ for (const apps of APPS) {
     libSynth: median(lib.map((x) => x.synthMs)),
     bareConstruct: median(bare.map((x) => x.constructMs)),
     bareSynth: median(bare.map((x) => x.synthMs)),
+    libCpu: median(lib.map((x) => x.cpuMs)),
+    bareCpu: median(bare.map((x) => x.cpuMs)),
+    cpuRatio: ratio('cpuMs'),
     libLoad: median(lib.map((x) => x.loadMs)),
     bareLoad: median(bare.map((x) => x.loadMs)),
     libRss: median(lib.map((x) => x.maxRssMB)),
@@ -74,6 +77,7 @@ for (const apps of APPS) {
           construct: median(runs['lib-bundle-once'].map((x) => x.constructMs)),
           ratio: median(runs['lib-bundle-once'].map((p, i) => p.wallMs / bare[i].wallMs)),
           rss: median(runs['lib-bundle-once'].map((x) => x.maxRssMB)),
+          cpuRatio: median(runs['lib-bundle-once'].map((p, i) => p.cpuMs / bare[i].cpuMs)),
         }
       : undefined,
   });
@@ -92,14 +96,14 @@ console.log(`\nsynthesis: LoadBalancedApp vs bare cdk8s-plus-27, median of ${RUN
 console.log(line(table[0]));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const row of table.slice(1)) console.log(line(row));
-console.log('\nsplit (median ms): construct / synth, and module load (not in wall)');
+console.log('\nsplit (median ms): construct / synth, module load (not in wall), and CPU time of construct + synth');
 for (const r of rows) {
-  console.log(`  ${String(r.apps).padStart(4)} apps: lib ${f0(r.libConstruct)} / ${f0(r.libSynth)} (load ${f0(r.libLoad)}), bare ${f0(r.bareConstruct)} / ${f0(r.bareSynth)} (load ${f0(r.bareLoad)})`);
+  console.log(`  ${String(r.apps).padStart(4)} apps: lib ${f0(r.libConstruct)} / ${f0(r.libSynth)} (load ${f0(r.libLoad)}), bare ${f0(r.bareConstruct)} / ${f0(r.bareSynth)} (load ${f0(r.bareLoad)}); CPU lib ${f0(r.libCpu)} bare ${f0(r.bareCpu)} ratio ${f2(r.cpuRatio)}`);
 }
 if (PREVIEW) {
   console.log('\npreview of the fix (ProxyBundle.of memoized per chart; diagnostic, not the shipped library):');
   for (const r of rows) {
-    console.log(`  ${String(r.apps).padStart(4)} apps: wall ${f0(r.preview.wall)} ms (construct ${f0(r.preview.construct)}), ratio to bare ${f2(r.preview.ratio)}, peak RSS ${f0(r.preview.rss)} MB`);
+    console.log(`  ${String(r.apps).padStart(4)} apps: wall ${f0(r.preview.wall)} ms (construct ${f0(r.preview.construct)}), ratio to bare ${f2(r.preview.ratio)} (CPU ${f2(r.preview.cpuRatio)}), peak RSS ${f0(r.preview.rss)} MB`);
   }
 }
 console.log(`objects per kind at ${rows.at(-1).apps} apps: ${JSON.stringify(rows.at(-1).kinds)} (same for both: ${process.exitCode ? 'NO' : 'yes'})`);
