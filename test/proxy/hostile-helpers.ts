@@ -117,8 +117,8 @@ interface ConnState {
 
 /**
  * A backend on 127.0.0.x that records the raw bytes of every connection, splits them into requests with a strict
- * parser, and answers each complete request with 200 "ok". A request it cannot frame is recorded with its problems,
- * answered 400, and the connection is closed.
+ * parser, and answers each complete request with 200 "ok" (a slow chunked 200 for targets under /stream/). A
+ * request it cannot frame is recorded with its problems, answered 400, and the connection is closed.
  */
 export class RecordingBackend {
   readonly requests: BackendRequest[] = [];
@@ -226,11 +226,28 @@ export class RecordingBackend {
         }
       }
       if (!this.body(st)) return;
-      st.cur!.complete = true;
+      const done = st.cur!;
+      done.complete = true;
       st.cur = undefined;
       st.framing = undefined;
-      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 3\r\nx-recorder: 1\r\n\r\nok\n');
+      if (done.target.startsWith('/stream/')) this.stream(socket);
+      else socket.write('HTTP/1.1 200 OK\r\ncontent-length: 3\r\nx-recorder: 1\r\n\r\nok\n');
     }
+  }
+
+  /** A slow chunked answer, six chunks 100 ms apart: a response still streaming when the client misbehaves. */
+  private stream(socket: net.Socket): void {
+    socket.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nx-recorder: 1\r\n\r\n');
+    let i = 0;
+    const timer = setInterval(() => {
+      if (socket.destroyed) return clearInterval(timer);
+      socket.write(`6\r\npart ${i}\r\n`);
+      if (++i === 6) {
+        clearInterval(timer);
+        socket.write('0\r\n\r\n');
+      }
+    }, 100);
+    socket.once('close', () => clearInterval(timer));
   }
 
   /** Consumes body bytes; true when the request's body is complete. */

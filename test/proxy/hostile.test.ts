@@ -281,6 +281,20 @@ const CASES: HostileCase[] = [
     ],
     expect: 'reject-or-clean',
   },
+  {
+    name: 'never writes an error response into the body of a response still streaming',
+    send: (t) => [get(`/stream${t}`), { pauseMs: 250 }, `G@T ${t} HTTP/1.1\r\n${H}\r\n`],
+    maxMs: 3_000,
+    check: (x) => {
+      const raw = x.raw.toString('latin1');
+      const first = raw.indexOf('HTTP/1.1 ');
+      const bodyStart = raw.indexOf('\r\n\r\n', first);
+      const end = raw.indexOf('\r\n0\r\n\r\n', bodyStart);
+      const inBody = raw.slice(bodyStart, end < 0 ? raw.length : end);
+      if (first >= 0 && /HTTP\/1\.[01] \d{3}/.test(inBody)) return ['a status line was written inside the streaming response body'];
+      return x.closed ? [] : ['connection left open after the bad pipelined request'];
+    },
+  },
   // --- slow clients ---
   {
     name: `closes a slowloris connection soon after timeouts.headersMs (${HEADERS_MS} ms)`,
