@@ -106,6 +106,7 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
     const clean = await waitIdle(r, server, config.drainMs);
     if (!clean) log.warn('drain time over; closing the requests still in flight', { activeRequests: r.active });
     server.closeAllConnections();
+    for (const t of r.tunnels) t.destroy();
     await closed;
     r.admission.clear();
     discovery.stop();

@@ -3,6 +3,7 @@
  * {@link ProxyRequest}; this object owns the shared parts (endpoint choice, retries, admission, stats).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ProxyConfig } from '../config';
 import { extractHashKey, parseLoadReport } from './balancer';
 import type { Balancer } from './balancer/types';
@@ -49,6 +50,8 @@ export class Router {
   /** Set on SIGTERM: responses carry `Connection: close` so clients move off this proxy. */
   public draining = false;
   public active = 0;
+  /** Client sockets of open upgrade tunnels, closed at the end of a drain. */
+  public readonly tunnels = new Set<Duplex>();
 
   public constructor(d: RouterDeps) {
     this.config = d.config;

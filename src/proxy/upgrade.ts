@@ -3,7 +3,8 @@
  * upgrade request on a fresh connection, and once the endpoint answers 101, relay its head and pipe the two sockets.
  * A non-101 answer is relayed as a normal response and the client connection closed. Upgrades are not retried.
  *
- * The tunnel counts as one in-flight request on its endpoint for as long as it is open.
+ * The tunnel counts as one in-flight request on its endpoint for as long as it is open. Tunnels are not drained:
+ * on shutdown they are closed once the HTTP requests have drained.
  */
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -81,17 +82,22 @@ export function handleUpgrade(r: Router, req: http.IncomingMessage, socket: Dupl
     socket.write(rawHead(res.statusCode ?? 101, res.statusMessage ?? 'Switching Protocols', res.rawHeaders));
     if (upHead.length > 0) socket.write(upHead);
     if (head.length > 0) upSocket.write(head);
-    upSocket.on('error', () => socket.destroy());
-    upSocket.on('close', () => {
+    r.tunnels.add(socket);
+    // The server's sockets allow half-open connections, so an 'end' alone would leave the tunnel open forever:
+    // pass the end on, then close both once it is flushed.
+    const closeBoth = () => {
       release();
+      r.tunnels.delete(socket);
       socket.destroy();
-    });
-    socket.on('close', () => {
-      release();
       upSocket.destroy();
-    });
-    upSocket.pipe(socket);
-    socket.pipe(upSocket);
+    };
+    upSocket.on('error', closeBoth);
+    upSocket.on('close', closeBoth);
+    socket.on('close', closeBoth);
+    upSocket.on('end', () => socket.end(closeBoth));
+    socket.on('end', () => upSocket.end(closeBoth));
+    upSocket.pipe(socket, { end: false });
+    socket.pipe(upSocket, { end: false });
   });
   up.on('response', (res) => {
     up.setTimeout(0);
