@@ -93,7 +93,7 @@ export class ProxyMetrics {
         }
       },
     });
-    if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'lb_process_' });
+    if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'lb_' });
   }
 
   /** One response to the client; `status` of 0 means the client went away first. */
