@@ -1,7 +1,5 @@
 // One synthesis measurement, run in its own process so peak RSS belongs to this case alone.
-// usage: node bench/synth-case.js <lib|lib-bundle-once|bare> <apps>
-// lib-bundle-once is a diagnostic: the library with ProxyBundle.of memoized per chart, namespace and file, to show
-// what reading and hashing the 0.8 MB bundle once per app (instead of once per chart) costs.
+// usage: node bench/synth-case.js <lib|bare> <apps>
 // Prints one JSON line: objects, kinds, load/construct/synth ms, peak RSS.
 'use strict';
 const { performance } = require('node:perf_hooks');
@@ -11,7 +9,7 @@ const path = require('node:path');
 
 const [impl, appsArg] = process.argv.slice(2);
 const apps = Number(appsArg);
-if (!['lib', 'lib-bundle-once', 'bare'].includes(impl) || !Number.isInteger(apps) || apps < 1) {
+if (!['lib', 'bare'].includes(impl) || !Number.isInteger(apps) || apps < 1) {
   console.error('usage: node bench/synth-case.js <lib|bare> <apps>');
   process.exit(2);
 }
@@ -19,8 +17,7 @@ if (!['lib', 'lib-bundle-once', 'bare'].includes(impl) || !Number.isInteger(apps
 const t0 = performance.now();
 const { App, ApiObject, Chart, Duration, Size } = require('cdk8s');
 const kplus = require('cdk8s-plus-27');
-const lib = impl.startsWith('lib') ? require(path.join(__dirname, '..', 'lib', 'index.js')) : undefined;
-if (impl === 'lib-bundle-once') memoizeBundle(lib.ProxyBundle);
+const lib = impl === 'lib' ? require(path.join(__dirname, '..', 'lib', 'index.js')) : undefined;
 const tLoaded = performance.now();
 const cpuLoaded = process.cpuUsage();
 
@@ -48,19 +45,6 @@ if (lib !== undefined) {
     APP_PORT, GATEWAY_PORT, ADMIN_PORT, REPLICAS, IMAGE });
 }
 const tBuilt = performance.now();
-
-function memoizeBundle(ProxyBundle) {
-  const original = ProxyBundle.of;
-  const perChart = new WeakMap();
-  ProxyBundle.of = function of(scope, namespace, file) {
-    const chart = Chart.of(scope);
-    let byKey = perChart.get(chart);
-    if (byKey === undefined) perChart.set(chart, (byKey = new Map()));
-    const key = `${namespace}\u0000${file ?? ''}`;
-    if (!byKey.has(key)) byKey.set(key, original.call(this, scope, namespace, file));
-    return byKey.get(key);
-  };
-}
 const yaml = app.synthYaml();
 const tSynth = performance.now();
 const cpu = process.cpuUsage(cpuLoaded);

@@ -3,8 +3,7 @@
 // (process.resourceUsage().maxRSS) belongs to one case; lib and bare alternate within a round so drift on a shared
 // machine hits both. Wall = construct + synth to YAML (app.synthYaml()), excluding Node start-up and module load,
 // which are reported separately.
-// usage: node bench/synth.js [--runs N] [--apps 1,100,1000] [--preview-fix]
-// --preview-fix also runs lib-bundle-once (see synth-case.js) in each round and prints its line.
+// usage: node bench/synth.js [--runs N] [--apps 1,100,1000]
 'use strict';
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
@@ -16,7 +15,6 @@ const opt = (name, dflt) => {
 };
 const RUNS = Number(opt('--runs', process.env.BENCH_RUNS ?? '5'));
 const APPS = opt('--apps', '1,100,1000').split(',').map(Number);
-const PREVIEW = args.includes('--preview-fix');
 const TARGET_WALL_MS = 3000;
 const TARGET_RATIO = 1.5;
 
@@ -36,10 +34,9 @@ const median = (xs) => {
 
 const rows = [];
 for (const apps of APPS) {
-  const runs = { lib: [], bare: [], 'lib-bundle-once': [] };
+  const runs = { lib: [], bare: [] };
   for (let r = 0; r < RUNS; r++) {
     const order = r % 2 === 0 ? ['lib', 'bare'] : ['bare', 'lib'];
-    if (PREVIEW) order.splice(1, 0, 'lib-bundle-once');
     for (const impl of order) runs[impl].push(measure(impl, apps));
     process.stderr.write(`  apps=${apps} run ${r + 1}/${RUNS}: lib ${runs.lib.at(-1).wallMs.toFixed(0)} ms, bare ${runs.bare.at(-1).wallMs.toFixed(0)} ms\n`);
   }
@@ -71,15 +68,6 @@ for (const apps of APPS) {
     libRss: median(lib.map((x) => x.maxRssMB)),
     bareRss: median(bare.map((x) => x.maxRssMB)),
     rssRatio: ratio('maxRssMB'),
-    preview: PREVIEW
-      ? {
-          wall: median(runs['lib-bundle-once'].map((x) => x.wallMs)),
-          construct: median(runs['lib-bundle-once'].map((x) => x.constructMs)),
-          ratio: median(runs['lib-bundle-once'].map((p, i) => p.wallMs / bare[i].wallMs)),
-          rss: median(runs['lib-bundle-once'].map((x) => x.maxRssMB)),
-          cpuRatio: median(runs['lib-bundle-once'].map((p, i) => p.cpuMs / bare[i].cpuMs)),
-        }
-      : undefined,
   });
 }
 
@@ -99,12 +87,6 @@ for (const row of table.slice(1)) console.log(line(row));
 console.log('\nsplit (median ms): construct / synth, module load (not in wall), and CPU time of construct + synth');
 for (const r of rows) {
   console.log(`  ${String(r.apps).padStart(4)} apps: lib ${f0(r.libConstruct)} / ${f0(r.libSynth)} (load ${f0(r.libLoad)}), bare ${f0(r.bareConstruct)} / ${f0(r.bareSynth)} (load ${f0(r.bareLoad)}); CPU lib ${f0(r.libCpu)} bare ${f0(r.bareCpu)} ratio ${f2(r.cpuRatio)}`);
-}
-if (PREVIEW) {
-  console.log('\npreview of the fix (ProxyBundle.of memoized per chart; diagnostic, not the shipped library):');
-  for (const r of rows) {
-    console.log(`  ${String(r.apps).padStart(4)} apps: wall ${f0(r.preview.wall)} ms (construct ${f0(r.preview.construct)}), ratio to bare ${f2(r.preview.ratio)} (CPU ${f2(r.preview.cpuRatio)}), peak RSS ${f0(r.preview.rss)} MB`);
-  }
 }
 console.log(`objects per kind at ${rows.at(-1).apps} apps: ${JSON.stringify(rows.at(-1).kinds)} (same for both: ${process.exitCode ? 'NO' : 'yes'})`);
 
