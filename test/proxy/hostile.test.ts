@@ -233,6 +233,11 @@ const CASES: HostileCase[] = [
   },
   { name: 'rejects CONNECT', send: (t) => [`CONNECT evil.test:443 HTTP/1.1\r\nHost: evil.test:443\r\nX-Case: ${t}\r\n\r\n`] },
   { name: 'rejects asterisk-form on GET', send: (t) => [`GET * HTTP/1.1\r\n${H}X-Case: ${t}\r\n\r\n`] },
+  {
+    name: 'forwards OPTIONS * or rejects it, without blaming the endpoint',
+    send: (t) => [`OPTIONS * HTTP/1.1\r\n${H}X-Case: ${t}\r\n\r\n`],
+    expect: 'reject-or-clean',
+  },
   { name: 'rejects an HTTP/0.9 request line', send: (t) => [`GET ${t}\r\n\r\n`] },
   { name: 'rejects an HTTP/2.0 request line', send: (t) => [`GET ${t} HTTP/2.0\r\n${H}\r\n`], statuses: [505] },
   { name: 'rejects a lower-case protocol name', send: (t) => [`GET ${t} http/1.1\r\n${H}\r\n`], statuses: [505] },
