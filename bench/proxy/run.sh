@@ -78,6 +78,19 @@ stop() {
   for p in "${PIDS[@]}"; do [[ $p != "$pid" ]] && keep+=("$p"); done
   PIDS=("${keep[@]}")
 }
+# run <cmd...>: a foreground command that a signal can still interrupt (bash runs traps only between commands, but
+# `wait` returns at once on a trapped signal, and cleanup then kills the child).
+run() {
+  "$@" &
+  local pid=$!
+  PIDS+=("$pid")
+  local rc=0
+  wait "$pid" || rc=$?
+  local keep=() p
+  for p in "${PIDS[@]}"; do [[ $p != "$pid" ]] && keep+=("$p"); done
+  PIDS=("${keep[@]}")
+  return $rc
+}
 wait_http() { timeout 20 node "$HERE/wait-http.js" "$1" "${2:-10000}"; }
 want() { [[ -z "$TARGETS" || ",$TARGETS," == *",$1,"* ]]; }
 
@@ -241,7 +254,7 @@ measure() {
       URL="http://$B1:$PORT/"
     fi
     log "$mode: $target ($alg) run $run/$RUNS: warm-up ${WARMUP}s, measure ${SECS}s, $conns connections"
-    taskset -c "$LCPU" timeout $((WARMUP + 30)) wrk -t1 -c"$conns" -d"${WARMUP}s" "$URL" >/dev/null
+    run taskset -c "$LCPU" timeout $((WARMUP + 30)) wrk -t1 -c"$conns" -d"${WARMUP}s" "$URL" >/dev/null
     sampler=""
     if [[ -n $pid && ($via == this-proxy || $via == plain-node) ]]; then
       (while kill -0 "$pid" 2>/dev/null; do awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || true; sleep 0.2; done) \
@@ -252,7 +265,7 @@ measure() {
     wrkout="$OUT/wrk-$mode-$target-$run.txt"
     local c0=null c1=null
     if [[ $COUNTING == 1 ]]; then c0=$(node "$HERE/count.js" "$B1:$PORT" "$B2:$PORT" "$B3:$PORT"); fi
-    taskset -c "$LCPU" timeout $((SECS + 30)) wrk -t1 -c"$conns" -d"${SECS}s" --timeout 5s --latency "$URL" >"$wrkout"
+    run taskset -c "$LCPU" timeout $((SECS + 30)) wrk -t1 -c"$conns" -d"${SECS}s" --timeout 5s --latency "$URL" >"$wrkout"
     if [[ $COUNTING == 1 ]]; then c1=$(node "$HERE/count.js" "$B1:$PORT" "$B2:$PORT" "$B3:$PORT"); fi
     local rss=null hwm=null
     if [[ -n $sampler ]]; then
@@ -320,7 +333,7 @@ META
 
 if [[ $HAVE_LB == 1 ]] && want startup; then
   log "this proxy: spawn to /readyz 200, $STARTS starts"
-  taskset -c "$LCPU" timeout 120 node "$HERE/start-time.js" "$(lb_config round-robin)" "http://$PROXY_HOST:$P_ADMIN/readyz" "$STARTS" "$PCPU" \
+  run taskset -c "$LCPU" timeout 120 node "$HERE/start-time.js" "$(lb_config round-robin)" "http://$PROXY_HOST:$P_ADMIN/readyz" "$STARTS" "$PCPU" \
     >>"$OUT/raw.jsonl" || log "startup timing failed"
 fi
 [[ $MODE == throughput || $MODE == all ]] && run_throughput

@@ -23,9 +23,17 @@ function get(url) {
   });
 }
 
+let current;
+for (const sig of ['SIGTERM', 'SIGINT']) {
+  process.on(sig, () => {
+    current?.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+
 async function once() {
   const t0 = process.hrtime.bigint();
-  const child = spawn('taskset', ['-c', cpu, process.execPath, bundle, '--config', configPath], { stdio: 'ignore' });
+  const child = (current = spawn('taskset', ['-c', cpu, process.execPath, bundle, '--config', configPath], { stdio: 'ignore' }));
   let exited = false;
   child.on('exit', () => (exited = true));
   try {
