@@ -46,6 +46,7 @@ export class ProxyRequest implements Waiter, Dispatcher.DispatchHandler {
   private discarding = 0;
   private status = 0;
   private id = '';
+  private awaitingDrain = false;
 
   public constructor(
     private readonly r: Router,
@@ -171,7 +172,9 @@ export class ProxyRequest implements Waiter, Dispatcher.DispatchHandler {
 
   public onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.discarding !== 0 || this.gone) return;
-    if (!this.res.write(chunk)) {
+    if (!this.res.write(chunk) && !this.awaitingDrain) {
+      // undici may hand over a few more parsed chunks after pause(); one drain listener is enough for all of them.
+      this.awaitingDrain = true;
       c.pause();
       this.res.once('drain', onResponseDrain);
     }
@@ -216,6 +219,7 @@ export class ProxyRequest implements Waiter, Dispatcher.DispatchHandler {
   }
 
   public resumeUpstream(): void {
+    this.awaitingDrain = false;
     this.controller?.resume();
   }
 

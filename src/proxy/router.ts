@@ -94,6 +94,7 @@ export class Router {
     return a.kind === 'consistent-hash' ? extractHashKey(a.key, req.headers, req.socket.remoteAddress) : undefined;
   }
 
+  /** The load header stays on the response: clients and dashboards may read it too, and stripping costs a delete. */
   public loadReport(headers: Record<string, string | string[] | undefined>): number | undefined {
     return this.loadHeader === undefined ? undefined : parseLoadReport(this.loadHeader, headers[this.loadHeader]);
   }

@@ -143,6 +143,35 @@ describe('HTTP/1.1 proxying', () => {
     expect(body).toBe('first;last');
   });
 
+  test('a slow client still gets a 10 MiB body whole (backpressure path)', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 'z');
+    handler = (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-length': String(chunk.length * 160) });
+      let n = 0;
+      const pump = () => {
+        while (n < 160) {
+          n++;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    };
+    const total = await new Promise<number>((resolve, reject) => {
+      http
+        .get({ host: proxy.host, port: proxy.port, path: '/big', agent: false }, (r) => {
+          let got = 0;
+          r.pause();
+          setTimeout(() => r.resume(), 300);
+          r.on('data', (d: Buffer) => (got += d.length));
+          r.on('end', () => resolve(got));
+        })
+        .on('error', reject);
+    });
+    expect(total).toBe(chunk.length * 160);
+  });
+
   test('an upstream abort mid-body breaks the client response instead of ending it cleanly', async () => {
     handler = (req, res) => {
       req.resume();
