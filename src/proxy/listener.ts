@@ -1,6 +1,9 @@
 /**
  * The downstream listener: Node's HTTP/1.1 server with keep-alive, the header size limit and the client timeouts
  * from the config. It frames requests and hands them to the router; upgrades go to the tunnel.
+ *
+ * Malformed requests are left to Node's default clientError handling: it answers 400/408/431 only on a connection
+ * that has not written anything yet and otherwise just closes, so an error never lands inside a streaming response.
  */
 import * as http from 'node:http';
 import type { ProxyConfig } from '../config';
@@ -18,18 +21,13 @@ export function createListener(config: ProxyConfig, router: Router): http.Server
       headersTimeout: t.headersMs,
       requestTimeout: Math.max(t.requestMs, t.headersMs),
       keepAliveTimeout: t.clientIdleMs,
+      // Node enforces headersTimeout and requestTimeout only on this sweep (30 s by default), which would let a
+      // slowloris client hold a connection for 30 s whatever the config says.
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(Math.min(t.headersMs, t.requestMs) / 2))),
     },
     router.handle,
   );
   server.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => handleUpgrade(router, req, socket, head));
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-  });
   return server;
 }
 

@@ -8,7 +8,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { UpstreamEndpoint } from './discovery/endpoint-set';
-import { forwardRequestHeaders, stripResponseHeaders } from './http/headers';
+import { forwardRequestHeaders, hostProblem, stripResponseHeaders } from './http/headers';
 import type { Waiter } from './resilience/admission';
 import { classifyError, FailureKind, hasRequestBody, isIdempotent, retriableFailure } from './resilience/policy';
 import type { Router } from './router';
@@ -26,6 +26,24 @@ function onResponseDrain(this: Tagged): void {
 }
 
 const TEXT = { 'content-type': 'text/plain; charset=utf-8' };
+
+/**
+ * What the proxy refuses before choosing an endpoint, as [status, body]: a request that is the client's fault must
+ * never reach, or be blamed on, a backend.
+ */
+function requestProblem(req: IncomingMessage): [number, string] | undefined {
+  if (req.httpVersionMajor !== 1) {
+    return req.httpVersionMajor > 1
+      ? [505, 'HTTP version not supported: this listener speaks HTTP/1.0 and HTTP/1.1\n']
+      : [400, 'bad request: HTTP/0.9 is not supported\n'];
+  }
+  // Origin-form only: absolute-form is for forward proxies, and asterisk-form (OPTIONS *) has no path to forward.
+  if ((req.url ?? '').charCodeAt(0) !== 47 /* / */) {
+    return [400, 'bad request: this is a reverse proxy; send an origin-form target such as "/path"\n'];
+  }
+  const host = hostProblem(req.rawHeaders);
+  return host === undefined ? undefined : [400, `bad request: ${host}\n`];
+}
 
 export class ProxyRequest implements Waiter, Dispatcher.DispatchHandler {
   public queueTimer?: NodeJS.Timeout;
@@ -61,9 +79,9 @@ export class ProxyRequest implements Waiter, Dispatcher.DispatchHandler {
     r.active++;
     (res as Tagged)[kRequest] = this;
     res.on('close', onResponseClose);
-    const url = req.url ?? '';
-    if (url.charCodeAt(0) !== 47 /* / */ && !(url === '*' && req.method === 'OPTIONS')) {
-      this.reply(400, 'bad request: this is a reverse proxy; send an origin-form target such as "/path"\n');
+    const problem = requestProblem(req);
+    if (problem !== undefined) {
+      this.reply(problem[0], problem[1]);
       return;
     }
     const method = req.method ?? 'GET';
@@ -206,6 +224,12 @@ export class ProxyRequest implements Waiter, Dispatcher.DispatchHandler {
       return;
     }
     const kind = classifyError(err);
+    if (kind === 'invalid-request') {
+      // The upstream client refused the request itself (a header it will not send): the client's fault, not the endpoint's.
+      this.discarding = 0;
+      this.reply(400, 'bad request: the request cannot be forwarded as sent\n');
+      return;
+    }
     this.r.metrics.failures.inc({ kind });
     if (ep !== undefined && this.discarding === 0) {
       ep.failures++;

@@ -8,7 +8,7 @@
  */
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { forwardRequestHeaders, stripResponseHeaders } from './http/headers';
+import { forwardRequestHeaders, hostProblem, stripResponseHeaders } from './http/headers';
 import type { Router } from './router';
 
 function rawHead(status: number, message: string, headers: http.IncomingHttpHeaders | string[]): string {
@@ -39,8 +39,9 @@ function refuse(socket: Duplex, status: number, text: string): void {
 
 export function handleUpgrade(r: Router, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
   socket.on('error', () => socket.destroy());
-  if ((req.url ?? '').charCodeAt(0) !== 47) {
-    refuse(socket, 400, 'bad request: send an origin-form target\n');
+  const bad = (req.url ?? '').charCodeAt(0) !== 47 ? 'send an origin-form target' : hostProblem(req.rawHeaders);
+  if (bad !== undefined || req.httpVersionMajor !== 1) {
+    refuse(socket, 400, `bad request: ${bad ?? 'upgrades need HTTP/1.1'}\n`);
     return;
   }
   const ep = r.choose(r.hashKey(req), undefined);

@@ -26,6 +26,38 @@ function isHopByHop(lower: string): boolean {
   }
 }
 
+/** End-to-end headers a Connection header may not remove: dropping them would change the request's target or framing. */
+function isProtected(lower: string): boolean {
+  return lower === 'host' || lower === 'content-length';
+}
+
+/**
+ * Checks the request's Host headers: exactly one (HTTP/1.1 requires it; Node rejects a missing one), and a value that
+ * is a plausible authority (RFC 3986 reg-name / IP-literal characters and a port). Two different Hosts are a classic
+ * request-smuggling and cache-poisoning vector. Returns a reason to reject, or undefined.
+ */
+export function hostProblem(raw: readonly string[]): string | undefined {
+  let host: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length !== 4 || raw[i].toLowerCase() !== 'host') continue;
+    if (host !== undefined) return 'more than one Host header';
+    host = raw[i + 1];
+  }
+  if (host === undefined) return undefined;
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    const ok =
+      (c >= 0x61 && c <= 0x7a) || // a-z
+      (c >= 0x41 && c <= 0x5a) || // A-Z
+      (c >= 0x30 && c <= 0x3a) || // 0-9 and ':'
+      c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e || // - . _ ~
+      c === 0x5b || c === 0x5d || c === 0x25 || // [ ] %
+      c === 0x21 || c === 0x24 || (c >= 0x26 && c <= 0x2c) || c === 0x3b || c === 0x3d; // sub-delims
+    if (!ok) return 'a Host header with characters outside an authority';
+  }
+  return undefined;
+}
+
 /** Lower-cased tokens of a Connection header value, e.g. "keep-alive, X-Foo" -> ["keep-alive", "x-foo"]. */
 export function connectionTokens(value: string | undefined): string[] {
   if (!value) return [];
@@ -70,7 +102,7 @@ export function forwardRequestHeaders(raw: readonly string[], info: ForwardInfo,
     const name = raw[i];
     const value = raw[i + 1];
     const lower = name.toLowerCase();
-    if (isHopByHop(lower) || (listed !== undefined && listed.includes(lower))) {
+    if (isHopByHop(lower) || (listed !== undefined && listed.includes(lower) && !isProtected(lower))) {
       if (keepUpgrade && lower === 'upgrade') out.push(name, value);
       continue;
     }

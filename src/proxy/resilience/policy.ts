@@ -19,7 +19,7 @@ export function hasRequestBody(headers: { 'content-length'?: string; 'transfer-e
   return headers['transfer-encoding'] !== undefined;
 }
 
-export type FailureKind = 'connect-failure' | 'reset' | 'timeout' | 'other';
+export type FailureKind = 'connect-failure' | 'reset' | 'timeout' | 'invalid-request' | 'other';
 
 const CONNECT_CODES = new Set([
   'ECONNREFUSED',
@@ -32,6 +32,8 @@ const CONNECT_CODES = new Set([
 ]);
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+/** undici refused to send the request as given: nothing reached the endpoint. */
+const INVALID_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
 
 export function classifyError(err: unknown): FailureKind {
   const e = err as { code?: unknown; cause?: { code?: unknown } };
@@ -42,6 +44,7 @@ export function classifyError(err: unknown): FailureKind {
     if (CONNECT_CODES.has(c)) return 'connect-failure';
     if (RESET_CODES.has(c)) return 'reset';
     if (TIMEOUT_CODES.has(c)) return 'timeout';
+    if (INVALID_CODES.has(c)) return 'invalid-request';
   }
   return 'other';
 }

@@ -1,4 +1,4 @@
-import { forwardRequestHeaders, isHopByHopHeader, RequestIds, stripResponseHeaders } from '../../../src/proxy/http/headers';
+import { forwardRequestHeaders, hostProblem, isHopByHopHeader, RequestIds, stripResponseHeaders } from '../../../src/proxy/http/headers';
 
 const info = { remoteAddress: '127.0.0.9', proto: 'http' as const, requestId: 'rid-1' };
 
@@ -69,4 +69,27 @@ describe('hop-by-hop headers', () => {
     const seen = new Set(Array.from({ length: 1000 }, () => ids.next()));
     expect(seen.size).toBe(1000);
   });
+
+  test('a Connection header cannot remove Host or Content-Length', () => {
+    const out = toMap(forwardRequestHeaders(['Host', 'shop.test', 'Content-Length', '3', 'Connection', 'host, content-length, x-a', 'X-A', '1'], info));
+    expect(out.host).toEqual(['shop.test']);
+    expect(out['content-length']).toEqual(['3']);
+    expect(out['x-a']).toBeUndefined();
+  });
+});
+
+describe('Host validation', () => {
+  test.each([
+    [['Host', 'shop.test:8080']],
+    [['Host', '[fd00::1]:443']],
+    [['Host', '10.0.0.7']],
+    [[]],
+  ])('accepts %p', (raw) => expect(hostProblem(raw)).toBeUndefined());
+
+  test.each([
+    [['Host', 'a.test', 'host', 'b.test'], 'more than one Host header'],
+    [['Host', 'a.test b.test'], 'characters outside an authority'],
+    [['Host', 'a.test/evil'], 'characters outside an authority'],
+    [['Host', 'user@a.test'], 'characters outside an authority'],
+  ])('fails %p', (raw, reason) => expect(hostProblem(raw)).toContain(reason));
 });
