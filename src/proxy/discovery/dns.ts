@@ -41,23 +41,19 @@ export function createResolve(servers: readonly string[] | undefined, timeoutMs:
   }
   const resolver = new dnsPromises.Resolver({ timeout: timeoutMs, tries: 2 });
   resolver.setServers(normalizeServers(servers));
-  const one = async (hostname: string, v: 4 | 6) => {
-    try {
-      return v === 4 ? await resolver.resolve4(hostname, { ttl: true }) : await resolver.resolve6(hostname, { ttl: true });
-    } catch (err) {
-      // With both families asked, a name with only A records answers AAAA with no data: that is an empty answer.
-      if (isNoData(err)) return null;
-      throw err;
-    }
-  };
+  type Records = { address: string; ttl: number }[];
+  const one = (hostname: string, v: 4 | 6): Promise<Records> =>
+    v === 4 ? resolver.resolve4(hostname, { ttl: true }) : resolver.resolve6(hostname, { ttl: true });
   return async (hostname, family) => {
-    const parts = family === 0 ? await Promise.all([one(hostname, 4), one(hostname, 6)]) : [await one(hostname, family)];
-    if (parts.every((p) => p === null)) {
-      const err = new Error(`${hostname} has no A/AAAA records`) as Error & { code: string };
-      err.code = 'ENOTFOUND';
-      throw err;
+    const settled = await Promise.allSettled(family === 0 ? [one(hostname, 4), one(hostname, 6)] : [one(hostname, family)]);
+    // With both families asked, one answer is enough: an IPv4-only cluster answers AAAA with no data, and some
+    // servers refuse AAAA outright. Only when no family answers is the look-up a failure.
+    const parts = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    if (parts.length === 0) {
+      const errors = settled.map((r) => (r as PromiseRejectedResult).reason as unknown);
+      throw errors.find((e) => !isNoData(e)) ?? errors[0];
     }
-    const records = parts.flatMap((p) => p ?? []);
+    const records = parts.flat();
     const ttl = records.length > 0 ? Math.min(...records.map((r) => r.ttl)) : undefined;
     return { addresses: records.map((r) => r.address), ttlSeconds: ttl };
   };
