@@ -141,6 +141,22 @@ describe('lifecycle and admin', () => {
     agent.destroy();
   });
 
+  test('writes one JSON access log line per request only when logging.accessLog is on', async () => {
+    backends = [await startBackend('127.0.0.31')];
+    proxy = await startProxy({ upstream: { port: 1, sources: [staticSource(backends)] }, logging: { accessLog: true } });
+    await request(proxy.host, proxy.port, '/logged?x=1', { headers: { 'x-request-id': 'abc-123' } });
+    await waitFor(() => proxy!.stdout().includes('"msg":"access"'), 2000, 'access log line');
+    const line = JSON.parse(proxy.stdout().split('\n').find((l) => l.includes('"msg":"access"'))!);
+    expect(line).toMatchObject({ level: 'info', method: 'GET', path: '/logged?x=1', status: 200, tries: 1, requestId: 'abc-123' });
+    expect(line.endpoint).toBe(`127.0.0.31:${backends[0].port}`);
+    await proxy.stop('SIGKILL');
+
+    proxy = await startProxy({ upstream: { port: 1, sources: [staticSource(backends)] } });
+    await request(proxy.host, proxy.port, '/quiet');
+    await sleep(100);
+    expect(proxy.stdout()).not.toContain('"msg":"access"');
+  });
+
   test('SIGINT also stops the proxy with exit 0', async () => {
     backends = [await startBackend('127.0.0.31')];
     proxy = await startProxy({ upstream: { port: 1, sources: [staticSource(backends)] } });
