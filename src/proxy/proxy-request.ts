@@ -8,7 +8,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { UpstreamEndpoint } from './discovery/endpoint-set';
-import { forwardRequestHeaders, hostProblem, stripResponseHeaders } from './http/headers';
+import { forwardRequestHeaders, hostProblem, responseHeaderList } from './http/headers';
 import type { Waiter } from './resilience/admission';
 import { classifyError, FailureKind, hasRequestBody, isIdempotent, retriableFailure } from './resilience/policy';
 import type { Router } from './router';
@@ -181,10 +181,8 @@ export class ProxyRequest implements Waiter, Dispatcher.DispatchHandler {
     }
     const res = this.res;
     if (this.gone) return;
-    stripResponseHeaders(headers);
-    if (r.draining) headers.connection = 'close';
     this.status = status;
-    res.writeHead(status, statusMessage || undefined, headers);
+    res.writeHead(status, statusMessage || undefined, responseHeaderList(headers, r.draining));
     r.metrics.observe(status, (r.now() - this.arrived) / 1000);
   }
 

@@ -135,6 +135,36 @@ export function forwardRequestHeaders(raw: readonly string[], info: ForwardInfo,
   return out;
 }
 
+/** Connection values that name no extra header: the usual case, answered without splitting. */
+function plainConnection(v: string): boolean {
+  const n = v.length;
+  return (n === 10 && v.toLowerCase() === 'keep-alive') || (n === 5 && v.toLowerCase() === 'close');
+}
+
+/**
+ * The upstream response's end-to-end headers as a flat [name, value, ...] list for `writeHead`, hop-by-hop ones
+ * left out. Building a new list is cheaper than deleting keys from the parsed object (deletes push V8 objects into
+ * dictionary mode), and this runs once per response.
+ */
+export function responseHeaderList(headers: IncomingHttpHeaders, close: boolean): string[] {
+  const conn = headers.connection;
+  let listed: string[] | undefined;
+  if (conn !== undefined) {
+    const v = Array.isArray(conn) ? conn.join(',') : conn;
+    if (!plainConnection(v)) listed = connectionTokens(v);
+  }
+  const out: string[] = [];
+  for (const name in headers) {
+    if (isHopByHop(name) || (listed !== undefined && listed.includes(name))) continue;
+    const v = headers[name];
+    if (v === undefined) continue;
+    if (typeof v === 'string') out.push(name, v);
+    else for (const one of v) out.push(name, one);
+  }
+  if (close) out.push('connection', 'close');
+  return out;
+}
+
 /** Removes hop-by-hop headers from a parsed upstream response, in place. */
 export function stripResponseHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const conn = headers.connection;

@@ -1,4 +1,4 @@
-import { forwardRequestHeaders, hostProblem, isHopByHopHeader, RequestIds, stripResponseHeaders } from '../../../src/proxy/http/headers';
+import { forwardRequestHeaders, hostProblem, isHopByHopHeader, RequestIds, responseHeaderList, stripResponseHeaders } from '../../../src/proxy/http/headers';
 
 const info = { remoteAddress: '127.0.0.9', proto: 'http' as const, requestId: 'rid-1' };
 
@@ -62,6 +62,23 @@ describe('hop-by-hop headers', () => {
       'x-backend-load': '0.5',
     });
     expect(h).toEqual({ 'content-type': 'text/plain', 'x-backend-load': '0.5' });
+  });
+
+  test('lists end-to-end response headers for writeHead, repeating multi-valued ones, and adds close when draining', () => {
+    const headers = {
+      connection: 'keep-alive',
+      'keep-alive': 'timeout=5',
+      'set-cookie': ['a=1', 'b=2'],
+      'content-length': '2',
+      'transfer-encoding': 'chunked',
+    };
+    expect(responseHeaderList(headers, false)).toEqual(['set-cookie', 'a=1', 'set-cookie', 'b=2', 'content-length', '2']);
+    expect(responseHeaderList({ connection: 'close, x-hop', 'x-hop': '1', 'x-kept': 'y' }, true)).toEqual([
+      'x-kept',
+      'y',
+      'connection',
+      'close',
+    ]);
   });
 
   test('request ids are unique and cheap', () => {
