@@ -99,6 +99,11 @@ export class Router {
     return this.loadHeader === undefined ? undefined : parseLoadReport(this.loadHeader, headers[this.loadHeader]);
   }
 
+  /** The load report in one header value (the response path finds the value while it copies the headers). */
+  public loadReportOf(value: string | undefined): number | undefined {
+    return value === undefined || this.loadHeader === undefined ? undefined : parseLoadReport(this.loadHeader, value);
+  }
+
   /** Picks an endpoint for one try, or reports why none: 'none' (nothing eligible) or 'busy' (all at their limit). */
   public choose(
     hashKey: string | undefined,

@@ -165,6 +165,75 @@ export function responseHeaderList(headers: IncomingHttpHeaders, close: boolean)
   return out;
 }
 
+/** What the request path needs from the client's head besides the forwarded list. */
+export interface RequestHeadScan {
+  /** A body is declared: a Content-Length other than "0", or any Transfer-Encoding. */
+  withBody: boolean;
+  /** The first X-Request-Id the client sent, else ''. */
+  givenId: string;
+}
+
+/**
+ * One pass over the raw request headers for the facts the request path needs, so that `req.headers` (an object
+ * Node builds lazily from rawHeaders on first access) is never built for a proxied request. Only names of a
+ * matching length are lower-cased.
+ */
+export function scanRequestHead(raw: readonly string[], out: RequestHeadScan): void {
+  out.withBody = false;
+  out.givenId = '';
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    switch (name.length) {
+      case 12:
+        if (out.givenId === '' && name.toLowerCase() === 'x-request-id') out.givenId = raw[i + 1];
+        break;
+      case 14:
+        if (raw[i + 1] !== '0' && name.toLowerCase() === 'content-length') out.withBody = true;
+        break;
+      case 17:
+        if (name.toLowerCase() === 'transfer-encoding') out.withBody = true;
+        break;
+    }
+  }
+}
+
+/** What the response path needs from the upstream head besides the forwarded list. */
+export interface ResponseHeadScan {
+  /** Content-Length of the upstream response, or -1 when absent (chunked, or until close). */
+  contentLength: number;
+  /** Value of the load header (least-utilization), when asked for and present. */
+  loadValue: string | undefined;
+}
+
+/**
+ * Builds the client response's header list from undici's raw upstream headers (a flat [name, value, ...] list of
+ * Buffers): hop-by-hop headers and the ones Connection lists are dropped, names keep the upstream's case, and bytes
+ * are kept as latin1 so that obs-text survives unchanged (Node writes header strings as latin1). The list goes to
+ * `res.writeHead(status, list)` as is: no header object is built on either side.
+ */
+export function forwardResponseHeaders(raw: readonly Buffer[], loadHeader: string | undefined, scan: ResponseHeadScan): string[] {
+  scan.contentLength = -1;
+  scan.loadValue = undefined;
+  let listed: string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 10) {
+      const name = raw[i].toString('latin1');
+      if (name.toLowerCase() === 'connection') listed = (listed ?? []).concat(connectionTokens(raw[i + 1].toString('latin1')));
+    }
+  }
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1');
+    const lower = name.toLowerCase();
+    if (isHopByHop(lower) || (listed !== undefined && listed.includes(lower))) continue;
+    const value = raw[i + 1].toString('latin1');
+    if (lower.length === 14 && lower === 'content-length') scan.contentLength = Number(value);
+    else if (loadHeader !== undefined && lower === loadHeader && scan.loadValue === undefined) scan.loadValue = value;
+    out.push(name, value);
+  }
+  return out;
+}
+
 /** Removes hop-by-hop headers from a parsed upstream response, in place. */
 export function stripResponseHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const conn = headers.connection;
