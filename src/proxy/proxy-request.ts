@@ -171,6 +171,16 @@ export class ProxyRequest implements Waiter, Dispatcher.DispatchHandler, Request
     if (this.gone) abort(new Error(CLIENT_GONE));
   }
 
+  /**
+   * The request has been written to the upstream socket (for a streamed body: its last byte). The latency the
+   * balancer sees starts here, not at dispatch: undici defers each write on a reused keep-alive socket to the next
+   * check phase, and that wait is this process's event-loop lag, not the endpoint's latency. Under load it is of the
+   * same order as a fast backend's answer and would blur the difference peak-EWMA is there to see.
+   */
+  public onRequestSent(): void {
+    this.tryStarted = this.r.now();
+  }
+
   public onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
     if (status < 200) {
       if (status === 103 && !this.res.headersSent) this.earlyHints(raw);

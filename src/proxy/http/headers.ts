@@ -216,9 +216,12 @@ export function forwardResponseHeaders(raw: readonly Buffer[], loadHeader: strin
   scan.loadValue = undefined;
   let listed: string[] | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 10) {
-      const name = raw[i].toString('latin1');
-      if (name.toLowerCase() === 'connection') listed = (listed ?? []).concat(connectionTokens(raw[i + 1].toString('latin1')));
+    if (raw[i].length === 10 && raw[i].toString('latin1').toLowerCase() === 'connection') {
+      const value = raw[i + 1].toString('latin1');
+      // The usual values name no header: skip the split.
+      if (value.length === 10 && value.toLowerCase() === 'keep-alive') continue;
+      if (value.length === 5 && value.toLowerCase() === 'close') continue;
+      listed = (listed ?? []).concat(connectionTokens(value));
     }
   }
   const out: string[] = [];
