@@ -218,10 +218,7 @@ export function forwardResponseHeaders(raw: readonly Buffer[], loadHeader: strin
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i].length === 10 && raw[i].toString('latin1').toLowerCase() === 'connection') {
       const value = raw[i + 1].toString('latin1');
-      // The usual values name no header: skip the split.
-      if (value.length === 10 && value.toLowerCase() === 'keep-alive') continue;
-      if (value.length === 5 && value.toLowerCase() === 'close') continue;
-      listed = (listed ?? []).concat(connectionTokens(value));
+      if (!plainConnection(value)) listed = (listed ?? []).concat(connectionTokens(value));
     }
   }
   const out: string[] = [];
