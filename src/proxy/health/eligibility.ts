@@ -31,8 +31,9 @@ export class Eligibility {
 
   public base(): readonly UpstreamEndpoint[] {
     const version = this.source.version * 1_000_003 + this.healthVersion;
+    // No ejection pending: the clock cannot change the answer, so the common case reads no clock.
+    if (version === this.cachedVersion && (this.validUntil === Infinity || this.now() < this.validUntil)) return this.cached;
     const now = this.now();
-    if (version === this.cachedVersion && now < this.validUntil) return this.cached;
     const all = this.source.all();
     const good: UpstreamEndpoint[] = [];
     let nextExpiry = Infinity;
