@@ -80,11 +80,21 @@ export class ProxyImage {
   }
 }
 
-/** The proxy's default resources: small requests, a memory limit, no CPU limit (throttling hurts tail latency). */
+/**
+ * The proxy's default resources: small requests, a memory limit, no CPU limit (throttling hurts tail latency).
+ * Measured (bench/proxy/README.md): about 60 MB idle and 100-115 MB at peak under a saturating load, so the limit
+ * leaves headroom above the peak instead of OOM-killing a busy proxy.
+ */
 export const DEFAULT_PROXY_RESOURCES: kplus.ContainerResources = {
   cpu: { request: kplus.Cpu.millis(50) },
-  memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
+  memory: { request: Size.mebibytes(64), limit: Size.mebibytes(192) },
 };
+
+/**
+ * V8 flags of the proxy process. A 2 MB young generation (semi-space) keeps resident memory 15-20 MB lower under
+ * load at no measured CPU cost; V8 ignores heap-size flags set from inside the process, so they go on the command line.
+ */
+export const PROXY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
 
 /** What one proxy container needs. */
 export interface ProxyContainerSpec {
@@ -110,7 +120,7 @@ export interface ProxyContainerSpec {
 
 /** The command line the proxy runs with. */
 export function proxyCommand(image: ProxyImage, smoke = false): string[] {
-  return ['node', image.bundlePath, '--config', `${PROXY_CONFIG_DIR}/${CONFIG_KEY}`, ...(smoke ? ['--smoke'] : [])];
+  return ['node', ...PROXY_NODE_FLAGS, image.bundlePath, '--config', `${PROXY_CONFIG_DIR}/${CONFIG_KEY}`, ...(smoke ? ['--smoke'] : [])];
 }
 
 /** Adds the proxy container, its read-only mounts and a writable /tmp to `pod`. */
