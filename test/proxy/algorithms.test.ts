@@ -2,33 +2,17 @@
  * Every algorithm kind, through the real bundle, against three backends on 127.0.0.11..13.
  */
 import * as http from 'node:http';
-import { Backend, cleanTmp, defaultHandler, Handler, request, RunningProxy, spread, startBackend, startProxy, staticSource } from './helpers';
+import { defaultHandler, Handler, proxyFixture, request, spread } from './helpers';
 
 const HOSTS = ['127.0.0.11', '127.0.0.12', '127.0.0.13'];
 
 describe('algorithms through the proxy', () => {
-  let backends: Backend[] = [];
-  let proxy: RunningProxy | undefined;
+  const fx = proxyFixture(HOSTS);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  afterAll(() => agent.destroy());
 
-  async function setup(algorithm: object, handlers: Handler[] = [], weights: number[] = []) {
-    backends = await Promise.all(HOSTS.map((h, i) => startBackend(h, handlers[i] ?? defaultHandler)));
-    const source = staticSource(backends);
-    source.endpoints.forEach((e, i) => Object.assign(e, weights[i] ? { weight: weights[i] } : {}));
-    proxy = await startProxy({ upstream: { port: 1, sources: [source] }, algorithm } as never);
-    return proxy;
-  }
-
-  afterEach(async () => {
-    await proxy?.stop();
-    proxy = undefined;
-    await Promise.all(backends.map((b) => b.close()));
-    backends = [];
-  });
-  afterAll(() => {
-    agent.destroy();
-    cleanTmp();
-  });
+  const setup = (algorithm: object, handlers: Handler[] = [], weights: number[] = []) =>
+    fx.setup({ algorithm }, handlers, { weights });
 
   const delayed =
     (ms: number): Handler =>
@@ -69,7 +53,7 @@ describe('algorithms through the proxy', () => {
       pending.push(request(p.host, p.port, '/', { agent: false }));
       await new Promise((r) => setTimeout(r, 15));
     }
-    const [a, b, c] = backends.map((x) => x.seen.length);
+    const [a, b, c] = fx.backends.map((x) => x.seen.length);
     // The holding backend has in-flight requests and the others have none: it must not be picked again.
     expect(a).toBeGreaterThanOrEqual(0);
     expect(a).toBeLessThanOrEqual(2);

@@ -210,6 +210,47 @@ export async function endpointsDump(p: RunningProxy): Promise<{
   return JSON.parse(r.body);
 }
 
-export function staticSource(backends: readonly Backend[]) {
-  return { kind: 'static' as const, endpoints: backends.map((b) => ({ address: b.host, port: b.port })) };
+/** A static discovery source listing `backends`, with `weights[i]` on backend i where given. */
+export function staticSource(backends: readonly Backend[], weights: readonly number[] = []) {
+  return {
+    kind: 'static' as const,
+    endpoints: backends.map((b, i) => ({ address: b.host, port: b.port, ...(weights[i] ? { weight: weights[i] } : {}) })),
+  };
+}
+
+export interface ProxyFixture {
+  backends: Backend[];
+  proxy: RunningProxy | undefined;
+  /**
+   * Starts one backend per host (handler i on host i) and a proxy in front of them, configured with `extra`.
+   * @param options.hosts default: the fixture's hosts
+   */
+  setup(
+    extra: object,
+    handlers?: readonly Handler[],
+    options?: { readonly hosts?: readonly string[]; readonly weights?: readonly number[] },
+  ): Promise<RunningProxy>;
+}
+
+/** Backends and one proxy per test, stopped after each test. Call inside a `describe`. */
+export function proxyFixture(hosts: readonly string[]): ProxyFixture {
+  const fx: ProxyFixture = {
+    backends: [],
+    proxy: undefined,
+    async setup(extra, handlers = [], options = {}) {
+      const on = options.hosts ?? hosts;
+      fx.backends = await Promise.all(on.map((h, i) => startBackend(h, handlers[i] ?? defaultHandler)));
+      const source = staticSource(fx.backends, options.weights);
+      fx.proxy = await startProxy({ upstream: { port: 1, sources: [source] }, ...extra } as never);
+      return fx.proxy;
+    },
+  };
+  afterEach(async () => {
+    await fx.proxy?.stop();
+    fx.proxy = undefined;
+    await Promise.all(fx.backends.map((b) => b.close()));
+    fx.backends = [];
+  });
+  afterAll(cleanTmp);
+  return fx;
 }

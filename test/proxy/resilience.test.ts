@@ -3,40 +3,13 @@
  * limits and the queue.
  */
 import * as http from 'node:http';
-import {
-  Backend,
-  cleanTmp,
-  defaultHandler,
-  endpointsDump,
-  Handler,
-  request,
-  RunningProxy,
-  sleep,
-  startBackend,
-  startProxy,
-  staticSource,
-  waitFor,
-} from './helpers';
+import { defaultHandler, endpointsDump, Handler, proxyFixture, request, sleep, waitFor } from './helpers';
 
 const HOSTS = ['127.0.0.11', '127.0.0.12', '127.0.0.13'];
 
 describe('resilience', () => {
-  let backends: Backend[] = [];
-  let proxy: RunningProxy | undefined;
-
-  async function setup(extra: object, handlers: Handler[] = []) {
-    backends = await Promise.all(HOSTS.map((h, i) => startBackend(h, handlers[i] ?? defaultHandler)));
-    proxy = await startProxy({ upstream: { port: 1, sources: [staticSource(backends)] }, ...extra } as never);
-    return proxy;
-  }
-
-  afterEach(async () => {
-    await proxy?.stop();
-    proxy = undefined;
-    await Promise.all(backends.map((b) => b.close()));
-    backends = [];
-  });
-  afterAll(cleanTmp);
+  const fx = proxyFixture(HOSTS);
+  const setup = (extra: object, handlers: Handler[] = []) => fx.setup(extra, handlers);
 
   test('a backend killed mid-run costs no failed GET: retries go to another endpoint', async () => {
     const p = await setup({});
@@ -48,7 +21,7 @@ describe('resilience', () => {
     };
     const workers = Array.from({ length: 4 }, worker);
     await sleep(200);
-    await backends[1].close();
+    await fx.backends[1].close();
     await sleep(300);
     stop = true;
     await Promise.all(workers);
@@ -65,7 +38,7 @@ describe('resilience', () => {
       retries: { budget: { ratio: 0, minRetriesPerSecond: 0 } },
       outlierDetection: { consecutiveFailures: 1000 },
     });
-    await backends[0].close();
+    await fx.backends[0].close();
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await request(p.host, p.port, '/')).status);
     expect(statuses.filter((s) => s === 502)).toHaveLength(2);
@@ -92,7 +65,7 @@ describe('resilience', () => {
     const r = await request(p.host, p.port, '/order', { method: 'POST', body: 'pay once', headers: { 'content-type': 'text/plain' } });
     expect(r.status).toBe(502);
     expect(r.body).toMatch(/upstream/);
-    const seen = backends.flatMap((b) => b.seen.filter((s) => s.method === 'POST'));
+    const seen = fx.backends.flatMap((b) => b.seen.filter((s) => s.method === 'POST'));
     expect(seen).toHaveLength(1);
   });
 
@@ -103,7 +76,7 @@ describe('resilience', () => {
     };
     const p = await setup({ algorithm: { kind: 'round-robin' }, outlierDetection: { consecutiveFailures: 1000 } }, [unavailable]);
     for (let i = 0; i < 6; i++) expect((await request(p.host, p.port, '/')).status).toBe(200);
-    expect(backends[0].seen.length).toBeGreaterThan(0);
+    expect(fx.backends[0].seen.length).toBeGreaterThan(0);
     // POSTs are never retried: over three round-robin picks, the 503 reaches the client once, body and all.
     const posts = [];
     for (let i = 0; i < 3; i++) posts.push(await request(p.host, p.port, '/', { method: 'POST', body: 'x' }));
@@ -113,7 +86,7 @@ describe('resilience', () => {
 
   test('no endpoint able to serve gives 502 with a short clear body', async () => {
     const p = await setup({ retries: { attempts: 2 }, outlierDetection: { consecutiveFailures: 1000 } });
-    await Promise.all(backends.map((b) => b.close()));
+    await Promise.all(fx.backends.map((b) => b.close()));
     const r = await request(p.host, p.port, '/');
     expect(r.status).toBe(502);
     expect(r.headers['content-type']).toMatch(/text\/plain/);
@@ -138,13 +111,13 @@ describe('resilience', () => {
     );
     sick = true;
     await waitFor(async () => (await endpointsDump(p)).endpoints.find((e) => e.id.startsWith('127.0.0.11'))?.healthy === false, 3000, 'unhealthy');
-    const before = backends[0].seen.filter((s) => s.url === '/').length;
+    const before = fx.backends[0].seen.filter((s) => s.url === '/').length;
     for (let i = 0; i < 9; i++) expect((await request(p.host, p.port, '/')).status).toBe(200);
-    expect(backends[0].seen.filter((s) => s.url === '/').length).toBe(before);
+    expect(fx.backends[0].seen.filter((s) => s.url === '/').length).toBe(before);
     sick = false;
     await waitFor(async () => (await endpointsDump(p)).endpoints.find((e) => e.id.startsWith('127.0.0.11'))?.healthy === true, 3000, 'healthy again');
     for (let i = 0; i < 9; i++) await request(p.host, p.port, '/');
-    expect(backends[0].seen.filter((s) => s.url === '/').length).toBeGreaterThan(before);
+    expect(fx.backends[0].seen.filter((s) => s.url === '/').length).toBeGreaterThan(before);
   });
 
   test('consecutive 5xx eject an endpoint (outlier detection) and the ejection shows in the admin dump', async () => {
@@ -199,17 +172,14 @@ describe('resilience', () => {
       req.resume();
       held.push(res);
     };
-    backends = [await startBackend('127.0.0.11', hold)];
-    proxy = await startProxy({
-      upstream: { port: 1, sources: [staticSource(backends)] },
-      limits: { maxInFlightPerEndpoint: 1, maxQueue: 5, queueTimeoutMs: 3000 },
-    } as never);
-    const p = proxy;
+    const p = await fx.setup({ limits: { maxInFlightPerEndpoint: 1, maxQueue: 5, queueTimeoutMs: 3000 } }, [hold], {
+      hosts: ['127.0.0.11'],
+    });
     const first = request(p.host, p.port, '/1');
     await waitFor(() => held.length === 1, 2000, 'first request held');
     const second = request(p.host, p.port, '/2');
     await sleep(200);
-    expect(backends[0].seen.map((s) => s.url)).toEqual(['/1']);
+    expect(fx.backends[0].seen.map((s) => s.url)).toEqual(['/1']);
     held[0].end('one');
     await waitFor(() => held.length === 2, 2000, 'second request admitted');
     held[1].end('two');
