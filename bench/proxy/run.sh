@@ -107,18 +107,25 @@ start_node_backends() { # delays for B1 B2 B3
   COUNTING=1
   for h in $B1 $B2 $B3; do wait_http "http://$h:$PORT/"; done
 }
-start_nginx_backends() {
-  local dir="$TMP/nginx-backend"
-  mkdir -p "$dir/logs"
-  cat >"$dir/nginx.conf" <<CONF
+# The part of an nginx.conf shared by the nginx backends and the nginx proxy: one worker, paths under $1, an open
+# http block (the caller closes it).
+nginx_preamble() {
+  cat <<CONF
 worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log warn;
+pid $1/nginx.pid;
+error_log $1/logs/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
   keepalive_requests 10000000;
   keepalive_timeout 120s;
+CONF
+}
+start_nginx_backends() {
+  local dir="$TMP/nginx-backend"
+  mkdir -p "$dir/logs"
+  cat >"$dir/nginx.conf" <<CONF
+$(nginx_preamble "$dir")
   default_type text/plain;
   client_body_temp_path $dir/body;
   server { listen $B1:$PORT; location / { add_header x-backend $B1; return 200 "hello, world\n"; } }
@@ -145,14 +152,7 @@ start_nginx() { # balance: round-robin | least_conn
   [[ $1 == least_conn ]] && balance="least_conn;"
   mkdir -p "$dir/logs"
   cat >"$dir/nginx.conf" <<CONF
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 10000000;
-  keepalive_timeout 120s;
+$(nginx_preamble "$dir")
   client_body_temp_path $dir/body;
   proxy_temp_path $dir/proxy;
   upstream app {
