@@ -81,6 +81,9 @@ export const OutlierDetectionSchema = z
       .max(100)
       .default(50)
       .describe('Most endpoints ejected at once, in percent; at least one may always be ejected.'),
+    probeAfterMs: ms
+      .default(5_000)
+      .describe('An ejected endpoint gets one real request (a probe) after this long; a success returns it early.'),
   })
   .strict();
 
@@ -104,8 +107,12 @@ export const RetriesSchema = z
 export const TimeoutsSchema = z
   .object({
     connectMs: ms.default(1_000),
-    requestMs: ms.default(30_000).describe('Whole upstream exchange, from first byte sent to the end of the response headers.'),
-    idleMs: ms.default(60_000).describe('Upstream keep-alive connections idle longer than this are closed.'),
+    requestMs: ms
+      .default(30_000)
+      .describe('Time the endpoint has to send its response head once the whole request was sent; bodies have idleMs.'),
+    idleMs: ms
+      .default(60_000)
+      .describe('A body that makes no progress this long is cut; idle upstream keep-alive connections are closed after it.'),
     clientIdleMs: ms.default(65_000).describe('Downstream keep-alive idle timeout.'),
     headersMs: ms.default(10_000).describe('Time a client has to send complete request headers.'),
   })
@@ -160,7 +167,13 @@ export const ProxyConfigSchema = z
     retries: RetriesSchema.default(RetriesSchema.parse({})),
     timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
     limits: LimitsSchema.default(LimitsSchema.parse({})),
-    drainMs: ms.default(20_000).describe('On SIGTERM, time in-flight requests get to finish.'),
+    shutdownDelayMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(5_000)
+      .describe('On SIGTERM, keep accepting (not ready) this long before closing the listener, while endpoints update.'),
+    drainMs: ms.default(20_000).describe('On SIGTERM, after shutdownDelayMs, time in-flight requests get to finish.'),
     logging: LoggingSchema.default({ level: 'info', accessLog: false }),
   })
   .strict();
