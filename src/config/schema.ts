@@ -122,6 +122,12 @@ export const LimitsSchema = z
   .object({
     maxInFlight: z.number().int().min(1).default(10_000),
     maxInFlightPerEndpoint: z.number().int().min(1).default(1_000),
+    maxIdlePerEndpoint: z
+      .number()
+      .int()
+      .min(0)
+      .default(64)
+      .describe('Most idle keep-alive connections kept open to one endpoint.'),
     maxQueue: z.number().int().min(0).default(1_000),
     queueTimeoutMs: ms.default(1_000),
     maxRequestHeaderBytes: z.number().int().min(1024).max(1_048_576).default(16_384),

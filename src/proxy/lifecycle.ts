@@ -1,6 +1,10 @@
 /**
- * Lifecycle: wire the modules for a validated, frozen config, start discovery, listen, become ready; on stop, stop
- * being ready, stop accepting, let in-flight requests finish within drainMs, close keep-alive sockets, and resolve.
+ * Lifecycle: wire the modules for a validated, frozen config, start discovery, listen, become ready.
+ *
+ * On stop (SIGTERM): not ready at once, and every answer carries `Connection: close`; keep accepting for
+ * shutdownDelayMs, while Kubernetes takes the pod out of its endpoints (a listener that closes at once makes clients
+ * see ECONNREFUSED during every rollout); then close the listener and idle connections, let in-flight requests finish
+ * within drainMs, close what is left, and resolve.
  */
 import type * as http from 'node:http';
 import type { ProxyConfig } from '../config';
@@ -8,12 +12,12 @@ import { createBalancer } from './balancer';
 import { createAdminServer, AdminView } from './admin';
 import { Discovery, startDiscovery } from './discovery';
 import type { UpstreamEndpoint } from './discovery/endpoint-set';
-import { Forwarder } from './forwarder';
 import { ActiveHealthChecker } from './health/active';
-import { createListener, listen } from './listener';
+import { Listener } from './connection';
 import type { Logger } from './log';
 import { ProxyMetrics } from './metrics/registry';
 import { Router } from './router';
+import { UpstreamPools } from './upstream/pool';
 
 export interface StartOptions {
   readonly log: Logger;
@@ -32,8 +36,11 @@ export interface RunningProxy {
   readonly port: number;
   readonly adminPort: number | undefined;
   ready(): boolean;
-  /** Graceful stop: not ready, stop accepting, drain up to drainMs, close. Resolves with whether it drained cleanly. */
-  stop(): Promise<boolean>;
+  /**
+   * Graceful stop: not ready, keep accepting for `delayMs` (default shutdownDelayMs), stop accepting, drain up to
+   * drainMs, close. Resolves with whether it drained cleanly.
+   */
+  stop(delayMs?: number): Promise<boolean>;
 }
 
 const now = (): number => performance.now();
@@ -42,9 +49,10 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
   const log = o.log;
   const discovery = startDiscovery(config, { dnsServers: o.dnsServers, log });
   const balancer = createBalancer(config.algorithm, { random: Math.random, now });
-  const forwarder = new Forwarder({
+  const pools = new UpstreamPools({
     timeouts: config.timeouts,
-    connectionsPerEndpoint: config.limits.maxInFlightPerEndpoint,
+    maxConnections: config.limits.maxInFlightPerEndpoint,
+    maxIdle: config.limits.maxIdlePerEndpoint,
   });
   let draining = false;
   let router: Router | undefined;
@@ -58,7 +66,7 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
     ready: () => !draining && router !== undefined && router.hasEligible(),
   };
   const metrics = new ProxyMetrics(view, o.defaultMetrics ?? true);
-  router = new Router({ config, set: discovery.set, balancer, forwarder, metrics, log, now });
+  router = new Router({ config, set: discovery.set, balancer, pools, metrics, log, now });
   const r = router;
   const checker = config.healthCheck
     ? new ActiveHealthChecker(config.healthCheck, log, () => r.eligibility.invalidate())
@@ -85,10 +93,10 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
     }),
     now,
   };
-  const server = createListener(config, r);
+  const listener = new Listener(r);
   const admin = o.admin === false ? undefined : createAdminServer(adminView, metrics);
-  const adminPort = admin ? await listen(admin, config.admin.port, config.admin.host) : undefined;
-  const port = await listen(server, o.listenPort ?? config.listener.port, o.listenHost ?? config.listener.host);
+  const adminPort = admin ? await listenAdmin(admin, config.admin.port, config.admin.host) : undefined;
+  const port = await listener.listen(o.listenPort ?? config.listener.port, o.listenHost ?? config.listener.host);
   log.info('proxy listening', {
     listener: `${o.listenHost ?? config.listener.host}:${port}`,
     admin: admin ? `${config.admin.host}:${adminPort}` : undefined,
@@ -97,21 +105,22 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
     startupMs: Math.round(performance.now()),
   });
 
-  const stop = async (): Promise<boolean> => {
+  const stop = async (delayMs = config.shutdownDelayMs): Promise<boolean> => {
     draining = true;
     r.draining = true;
-    log.info('draining', { activeRequests: r.active, drainMs: config.drainMs });
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const clean = await waitIdle(r, server, config.drainMs);
+    log.info('shutting down: not ready; still accepting', { shutdownDelayMs: delayMs, drainMs: config.drainMs });
+    if (delayMs > 0) await sleep(delayMs);
+    log.info('draining', { activeRequests: r.active, connections: listener.connections });
+    const closed = listener.stopAccepting();
+    listener.closeIdle();
+    const clean = await waitIdle(r, listener, config.drainMs);
     if (!clean) log.warn('drain time over; closing the requests still in flight', { activeRequests: r.active });
-    server.closeAllConnections();
-    for (const t of r.tunnels) t.destroy();
+    listener.closeAll();
     await closed;
     r.admission.clear();
     discovery.stop();
     checker?.stop();
-    await forwarder.close(clean ? 1_000 : 0);
+    pools.closeIdle();
     if (admin) await closeServer(admin);
     log.info('stopped', { clean });
     return clean;
@@ -119,18 +128,31 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
   return { router: r, discovery, port, adminPort, ready: view.ready, stop };
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** Resolves true once no request is in flight, false when `ms` pass first; closes idle keep-alive sockets meanwhile. */
-function waitIdle(r: Router, server: http.Server, ms: number): Promise<boolean> {
+function waitIdle(r: Router, listener: Listener, ms: number): Promise<boolean> {
   if (r.active === 0) return Promise.resolve(true);
   return new Promise((resolve) => {
     const deadline = Date.now() + ms;
     const timer = setInterval(() => {
-      server.closeIdleConnections();
+      listener.closeIdle();
       if (r.active === 0 || Date.now() >= deadline) {
         clearInterval(timer);
         resolve(r.active === 0);
       }
     }, 25);
+  });
+}
+
+function listenAdmin(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
+    });
   });
 }
 

@@ -2,28 +2,26 @@
  * The router: everything one proxied request needs, wired once. The per-request state machine lives in
  * {@link ProxyRequest}; this object owns the shared parts (endpoint choice, retries, admission, stats).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ProxyConfig } from '../config';
 import { extractHashKey, parseLoadReport } from './balancer';
 import type { Balancer } from './balancer/types';
 import type { EndpointSet, UpstreamEndpoint } from './discovery/endpoint-set';
-import type { Forwarder } from './forwarder';
 import { Eligibility } from './health/eligibility';
 import { OutlierDetector } from './health/outlier';
-import { RequestIds } from './http/headers';
+import { headerRecord, RequestIds } from './http/headers';
 import type { Logger } from './log';
 import type { ProxyMetrics } from './metrics/registry';
-import { ProxyRequest } from './proxy-request';
 import { Admission } from './resilience/admission';
 import { RetryBudget } from './resilience/retry-budget';
 import { retryFlags, RetryFlags } from './resilience/policy';
+import type { UpstreamPools } from './upstream/pool';
 
 export interface RouterDeps {
   readonly config: ProxyConfig;
   readonly set: EndpointSet;
   readonly balancer: Balancer;
-  readonly forwarder: Forwarder;
+  readonly pools: UpstreamPools;
   readonly metrics: ProxyMetrics;
   readonly log: Logger;
   readonly now: () => number;
@@ -33,7 +31,7 @@ export class Router {
   public readonly config: ProxyConfig;
   public readonly set: EndpointSet;
   public readonly balancer: Balancer;
-  public readonly forwarder: Forwarder;
+  public readonly pools: UpstreamPools;
   public readonly metrics: ProxyMetrics;
   public readonly log: Logger;
   public readonly now: () => number;
@@ -57,7 +55,7 @@ export class Router {
     this.config = d.config;
     this.set = d.set;
     this.balancer = d.balancer;
-    this.forwarder = d.forwarder;
+    this.pools = d.pools;
     this.metrics = d.metrics;
     this.log = d.log;
     this.now = d.now;
@@ -69,6 +67,11 @@ export class Router {
         d.metrics.ejections.inc();
         d.log.info('endpoint ejected', { endpoint: ep.id, forMs, ejections: ep.ejections });
       },
+      onReturn: (ep) => {
+        this.eligibility.invalidate();
+        d.log.info('endpoint returned: a probe request succeeded', { endpoint: ep.id });
+      },
+      onProbeFailed: () => this.eligibility.invalidate(),
     });
     this.budget = new RetryBudget(c.retries.budget.ratio, c.retries.budget.minRetriesPerSecond, d.now);
     this.admission = new Admission(c.limits.maxInFlight, c.limits.maxQueue, c.limits.queueTimeoutMs);
@@ -77,26 +80,17 @@ export class Router {
     this.loadHeader = c.algorithm.kind === 'least-utilization' ? c.algorithm.header.toLowerCase() : undefined;
     this.accessLog = c.logging.accessLog;
     d.set.onChange((change) => {
-      for (const ep of change.removed) d.forwarder.retire(ep);
+      for (const ep of change.removed) d.pools.retire(ep);
       d.balancer.onEndpointsChanged(change.all);
       this.eligibility.invalidate();
     });
     d.balancer.onEndpointsChanged(d.set.all());
   }
 
-  /** The http server's request handler. */
-  public readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    new ProxyRequest(this, req, res).start();
-  };
-
-  public hashKey(req: IncomingMessage): string | undefined {
+  /** The request's hash key (consistent hashing only), from its raw header list. */
+  public hashKeyOf(raw: readonly string[], remoteAddress: string | undefined): string | undefined {
     const a = this.config.algorithm;
-    return a.kind === 'consistent-hash' ? extractHashKey(a.key, req.headers, req.socket.remoteAddress) : undefined;
-  }
-
-  /** The load header stays on the response: clients and dashboards may read it too, and stripping costs a delete. */
-  public loadReport(headers: Record<string, string | string[] | undefined>): number | undefined {
-    return this.loadHeader === undefined ? undefined : parseLoadReport(this.loadHeader, headers[this.loadHeader]);
+    return a.kind === 'consistent-hash' ? extractHashKey(a.key, headerRecord(raw), remoteAddress) : undefined;
   }
 
   /** The load report in one header value (the response path finds the value while it copies the headers). */
@@ -108,7 +102,16 @@ export class Router {
   public choose(
     hashKey: string | undefined,
     tried: readonly UpstreamEndpoint[] | undefined,
+    mayProbe = false,
   ): UpstreamEndpoint | 'none' | 'busy' {
+    if (mayProbe) {
+      // An ejected endpoint whose probe time came gets this one request; its outcome decides whether it returns.
+      const probe = this.eligibility.probeCandidate();
+      if (probe !== undefined && probe.inFlight < this.maxPerEndpoint) {
+        probe.probing = true;
+        return probe;
+      }
+    }
     const list = this.eligibility.forTry(this.maxPerEndpoint, tried);
     if (list.length === 0) {
       const base = this.eligibility.base();

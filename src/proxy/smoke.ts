@@ -82,7 +82,7 @@ export async function runSmoke(config: ProxyConfig, o: SmokeOptions): Promise<Sm
   agent.destroy();
   const endpoints = set.all().map((e) => ({ id: e.id, answered: e.successes > 0, successes: e.successes, failures: e.failures }));
   const missing = endpoints.filter((e) => !e.answered).map((e) => e.id);
-  await proxy.stop();
+  await proxy.stop(0);
   const ok = endpoints.length > 0 && missing.length === 0;
   return {
     ok,

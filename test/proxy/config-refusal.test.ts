@@ -3,7 +3,7 @@ import { BUNDLE, cleanTmp, requireBundle, tmpFile } from './helpers';
 
 function run(args: string[]): { code: number | null; stderr: string; stdout: string } {
   requireBundle();
-  const r = spawnSync(process.execPath, [BUNDLE, ...args], { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync(PROXY_NODE, [BUNDLE, ...args], { encoding: 'utf8', timeout: 10_000 });
   return { code: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 

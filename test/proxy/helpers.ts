@@ -9,8 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProxyConfigInput } from '../../src/config';
+import { PROXY_NODE } from './runtime';
 
-export const BUNDLE = join(__dirname, '../../lib/proxy.bundle.js');
+/** The proxy under test; LB_PROXY_BUNDLE points the suites at another build (for example the previous release). */
+export const BUNDLE = process.env.LB_PROXY_BUNDLE ?? join(__dirname, '../../lib/proxy.bundle.js');
+export { PROXY_NODE };
+/** A build from before shutdownDelayMs and friends: it refuses config keys it does not know. */
+const LEGACY = process.env.LB_PROXY_BUNDLE !== undefined;
 
 export function requireBundle(): void {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing; run \`npm run build\` before the proxy tests`);
@@ -99,9 +104,10 @@ export async function startProxy(
   const port = await freePort(host);
   let adminPort = await freePort(host);
   while (adminPort === port) adminPort = await freePort(host);
-  const full = { version: 1, listener: { host, port }, admin: { host, port: adminPort }, ...config };
+  // No shutdown delay unless a test asks for one: teardown sends SIGTERM and should not wait 5 s.
+  const full = { version: 1, listener: { host, port }, admin: { host, port: adminPort }, ...(LEGACY ? {} : { shutdownDelayMs: 0 }), ...config };
   const file = tmpFile('config.json', JSON.stringify(full));
-  const child = spawn(process.execPath, [BUNDLE, '--config', file], {
+  const child = spawn(PROXY_NODE, [BUNDLE, '--config', file], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -474,7 +474,7 @@ export function httpGet(url: string, timeoutMs = 2_000): Promise<number> {
 }
 
 /** The proxy under test; HOSTILE_PROXY_BUNDLE points the suite at another build (any script taking --config). */
-export const BUNDLE = process.env.HOSTILE_PROXY_BUNDLE ?? path.resolve(__dirname, '../../lib/proxy.bundle.js');
+export const BUNDLE = process.env.HOSTILE_PROXY_BUNDLE ?? process.env.LB_PROXY_BUNDLE ?? path.resolve(__dirname, '../../lib/proxy.bundle.js');
 
 /** The bundled proxy, spawned exactly as the container runs it, with its output kept for failure messages. */
 export class ProxyProcess {
@@ -490,7 +490,7 @@ export class ProxyProcess {
     this.dir = mkdtempSync(path.join(tmpdir(), 'hostile-'));
     const file = path.join(this.dir, 'config.json');
     writeFileSync(file, JSON.stringify(this.config, null, 2));
-    const child = spawn(process.execPath, [BUNDLE, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(PROXY_NODE, [BUNDLE, "--config", file], { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     const keep = (d: Buffer) => {
       if (this.output.length < 200_000) this.output += d.toString();

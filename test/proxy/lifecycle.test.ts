@@ -47,7 +47,7 @@ describe('lifecycle and admin', () => {
       upstream: { port: backends[0].port, sources: [staticSource(backends)] },
     }));
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, [BUNDLE, '--config', file], { stdio: 'ignore' });
+    const child = spawn(PROXY_NODE, [BUNDLE, '--config', file], { stdio: 'ignore' });
     try {
       await waitFor(async () => (await get('127.0.0.1', adminPort, '/readyz')).status === 200, 5000, 'ready');
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -112,33 +112,38 @@ describe('lifecycle and admin', () => {
     expect(Object.keys(dump.endpoints[0].balancer).length).toBeGreaterThan(0);
   });
 
-  test('SIGTERM drains: not ready, new connections refused, the slow in-flight request completes, exit 0', async () => {
+  test('SIGTERM: not ready at once, still accepting for shutdownDelayMs, then refusing; the slow in-flight request completes; exit 0', async () => {
     backends = [
-      await startBackend('127.0.0.31', (req, res, b) => (req.url === '/slow' ? setTimeout(() => defaultHandler(req, res, b), 800) : defaultHandler(req, res, b))),
+      await startBackend('127.0.0.31', (req, res, b) => (req.url === '/slow' ? setTimeout(() => defaultHandler(req, res, b), 1_800) : defaultHandler(req, res, b))),
     ];
-    proxy = await startProxy({ upstream: { port: 1, sources: [staticSource(backends)] }, drainMs: 5000 });
+    proxy = await startProxy({ upstream: { port: 1, sources: [staticSource(backends)] }, shutdownDelayMs: 1_000, drainMs: 5000 });
     const p = proxy;
-    const agent = new http.Agent({ keepAlive: true });
-    expect((await request(p.host, p.port, '/', { agent })).status).toBe(200);
     const slow = request(p.host, p.port, '/slow');
     await waitFor(() => backends[0].seen.some((s) => s.url === '/slow'), 2000, 'slow request at the backend');
+    const signalled = Date.now();
     p.child.kill('SIGTERM');
-    await waitFor(async () => (await get(p.host, p.adminPort, '/readyz')).status === 503, 2000, 'not ready');
-    const refused = await new Promise<string>((resolve) => {
-      const s = net.connect(p.port, p.host);
-      s.on('connect', () => {
-        s.destroy();
-        resolve('connected');
+    await waitFor(async () => (await get(p.host, p.adminPort, '/readyz')).status === 503, 300, 'not ready at once');
+    // During the delay Kubernetes is still removing the pod from endpoints: a new client must be served, and told to go.
+    const during = await request(p.host, p.port, '/during');
+    expect(during.status).toBe(200);
+    expect(during.headers.connection).toBe('close');
+    expect(Date.now() - signalled).toBeLessThan(1_000);
+    const connect = () =>
+      new Promise<string>((resolve) => {
+        const s = net.connect(p.port, p.host);
+        s.on('connect', () => {
+          s.destroy();
+          resolve('connected');
+        });
+        s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
       });
-      s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
-    });
-    expect(refused).toBe('ECONNREFUSED');
+    await waitFor(async () => (await connect()) === 'ECONNREFUSED', 2_000, 'listener closed after the delay');
+    expect(Date.now() - signalled).toBeGreaterThanOrEqual(1_000);
     const r = await slow;
     expect(r.status).toBe(200);
     expect(r.headers.connection).toBe('close');
     expect(await p.exited).toBe(0);
     expect(p.stdout()).toContain('"clean":true');
-    agent.destroy();
   });
 
   test('writes one JSON access log line per request only when logging.accessLog is on', async () => {

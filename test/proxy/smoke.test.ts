@@ -13,7 +13,7 @@ interface Result {
 async function smoke(config: object, extra: string[] = []): Promise<Result> {
   requireBundle();
   const full = { version: 1, listener: { port: await freePort() }, admin: { port: await freePort() }, ...config };
-  const child = spawn(process.execPath, [BUNDLE, '--config', tmpFile('smoke.json', JSON.stringify(full)), '--smoke', ...extra], {
+  const child = spawn(PROXY_NODE, [BUNDLE, '--config', tmpFile('smoke.json', JSON.stringify(full)), '--smoke', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -24,6 +24,10 @@ export class UpstreamEndpoint implements Endpoint {
   /** Outlier detection: ejected while `ejectedUntil > now`. */
   public ejectedUntil = 0;
   public ejections = 0;
+  /** While ejected: when the next probe request may go, and whether one is under way. */
+  public probeAt = 0;
+  public probing = false;
+  public probeWaitMs = 0;
   public consecutiveFailures = 0;
   /** Responses below 500. */
   public successes = 0;

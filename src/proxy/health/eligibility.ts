@@ -16,6 +16,8 @@ export class Eligibility {
   private validUntil = 0;
   private healthVersion = 0;
   public panic = false;
+  /** An ejected endpoint whose probe time has come, found while building the base list. */
+  private probeDue: UpstreamEndpoint | undefined;
   public healthyCount = 0;
 
   public constructor(
@@ -37,9 +39,12 @@ export class Eligibility {
     const all = this.source.all();
     const good: UpstreamEndpoint[] = [];
     let nextExpiry = Infinity;
+    this.probeDue = undefined;
     for (const e of all) {
       if (e.ejectedUntil > now) {
-        if (e.ejectedUntil < nextExpiry) nextExpiry = e.ejectedUntil;
+        const next = e.probing || e.probeAt > e.ejectedUntil ? e.ejectedUntil : e.probeAt;
+        if (!e.probing && e.probeAt <= now && e.healthy) this.probeDue ??= e;
+        else if (next < nextExpiry) nextExpiry = next;
       } else if (e.healthy) {
         good.push(e);
       }
@@ -50,6 +55,20 @@ export class Eligibility {
     this.cachedVersion = version;
     this.validUntil = nextExpiry;
     return this.cached;
+  }
+
+  /** An ejected endpoint due for a probe request, if any (reads the clock only while ejections are pending). */
+  public probeCandidate(): UpstreamEndpoint | undefined {
+    this.base();
+    const p = this.probeDue;
+    if (p === undefined) return undefined;
+    if (p.probing || p.ejectedUntil <= this.now()) {
+      this.probeDue = undefined;
+      return undefined;
+    }
+    this.probeDue = undefined;
+    this.healthVersion++; // the next base() looks again, after this probe is marked
+    return p;
   }
 
   /**

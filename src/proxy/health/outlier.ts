@@ -5,6 +5,10 @@
  * base x 2^(k-1), capped at maxEjectionMs, where k counts its ejections; k starts over once the endpoint has stayed
  * in for maxEjectionMs. Ejection ends by the clock alone: no timers, the eligibility filter compares `ejectedUntil`.
  *
+ * Probe-back (linkerd's): probeAfterMs into an ejection, one real request goes to the endpoint. A success returns it
+ * at once; a failure doubles the wait before the next probe. So a backend that recovered is back within seconds, not
+ * at the end of an ejection that may have grown to minutes.
+ *
  * At most max(1, floor(total x maxEjectionPercent / 100)) endpoints are out at once: the floor alone would forbid any
  * ejection in a pool of one or two at 50%, and a dead single backend would then never be marked.
  */
@@ -22,6 +26,10 @@ export function maxEjected(total: number, percent: number): number {
 
 export interface OutlierEvents {
   onEject(endpoint: UpstreamEndpoint, forMs: number): void;
+  /** A probe request to an ejected endpoint succeeded: it is back before its ejection time ran out. */
+  onReturn?(endpoint: UpstreamEndpoint): void;
+  /** A probe failed; the next one is scheduled later. */
+  onProbeFailed?(endpoint: UpstreamEndpoint): void;
 }
 
 export class OutlierDetector {
@@ -37,10 +45,25 @@ export class OutlierDetector {
 
   public onSuccess(ep: UpstreamEndpoint): void {
     ep.consecutiveFailures = 0;
+    if (!ep.probing) return;
+    ep.probing = false;
+    if (ep.ejectedUntil <= this.now()) return;
+    ep.ejectedUntil = 0;
+    this.lastEjectedEnd.set(ep, this.now());
+    this.events.onReturn?.(ep);
   }
 
   /** Records a failure; returns true when it ejected the endpoint. */
   public onFailure(ep: UpstreamEndpoint): boolean {
+    if (ep.probing) {
+      // The probe failed: stay out, and probe again after twice the wait, within the ejection time.
+      ep.probing = false;
+      const now = this.now();
+      ep.probeWaitMs *= 2;
+      ep.probeAt = Math.min(ep.ejectedUntil, now + ep.probeWaitMs);
+      this.events.onProbeFailed?.(ep);
+      return false;
+    }
     ep.consecutiveFailures++;
     if (ep.consecutiveFailures < this.c.consecutiveFailures) return false;
     const now = this.now();
@@ -54,6 +77,9 @@ export class OutlierDetector {
     ep.ejections++;
     const forMs = ejectionMs(ep.ejections, this.c);
     ep.ejectedUntil = now + forMs;
+    ep.probing = false;
+    ep.probeWaitMs = this.c.probeAfterMs;
+    ep.probeAt = now + Math.min(ep.probeWaitMs, forMs);
     ep.consecutiveFailures = 0;
     this.lastEjectedEnd.set(ep, ep.ejectedUntil);
     this.events.onEject(ep, forMs);

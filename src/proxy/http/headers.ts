@@ -206,30 +206,46 @@ export interface ResponseHeadScan {
 }
 
 /**
- * Builds the client response's header list from undici's raw upstream headers (a flat [name, value, ...] list of
- * Buffers): hop-by-hop headers and the ones Connection lists are dropped, names keep the upstream's case, and bytes
- * are kept as latin1 so that obs-text survives unchanged (Node writes header strings as latin1). The list goes to
- * `res.writeHead(status, list)` as is: no header object is built on either side.
+ * Builds the client response's header list from the upstream's raw header list (latin1 strings, as parsed): hop-by-hop
+ * headers and the ones Connection lists are dropped, names keep the upstream's case, duplicates stay in order.
  */
-export function forwardResponseHeaders(raw: readonly Buffer[], loadHeader: string | undefined, scan: ResponseHeadScan): string[] {
+export function forwardResponseHeaders(raw: readonly string[], loadHeader: string | undefined, scan: ResponseHeadScan): string[] {
   scan.contentLength = -1;
   scan.loadValue = undefined;
   let listed: string[] | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 10 && raw[i].toString('latin1').toLowerCase() === 'connection') {
-      const value = raw[i + 1].toString('latin1');
+    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') {
+      const value = raw[i + 1];
       if (!plainConnection(value)) listed = (listed ?? []).concat(connectionTokens(value));
     }
   }
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toString('latin1');
+    const name = raw[i];
     const lower = name.toLowerCase();
     if (isHopByHop(lower) || (listed !== undefined && listed.includes(lower))) continue;
-    const value = raw[i + 1].toString('latin1');
+    const value = raw[i + 1];
     if (lower.length === 14 && lower === 'content-length') scan.contentLength = Number(value);
     else if (loadHeader !== undefined && lower === loadHeader && scan.loadValue === undefined) scan.loadValue = value;
     out.push(name, value);
+  }
+  return out;
+}
+
+/** A message head on the wire: the first line, then `name: value` lines from a flat list, then the empty line. */
+export function serializeHead(firstLine: string, list: readonly string[]): string {
+  let head = firstLine + '\r\n';
+  for (let i = 0; i < list.length; i += 2) head += list[i] + ': ' + list[i + 1] + '\r\n';
+  return head + '\r\n';
+}
+
+/** A header object (lower-cased names, repeated names as arrays) from a flat list, for the rare readers that want one. */
+export function headerRecord(raw: readonly string[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i].toLowerCase();
+    const prev = out[k];
+    out[k] = prev === undefined ? raw[i + 1] : Array.isArray(prev) ? [...prev, raw[i + 1]] : [prev, raw[i + 1]];
   }
   return out;
 }

@@ -1,8 +1,9 @@
 /**
  * Retry policy: which requests may be retried and which failures count.
  *
- * Only idempotent methods without a request body are retried: the body of a streamed request is gone once sent,
- * and a POST that reached a backend must not run twice. Retries always go to another endpoint.
+ * Only idempotent methods without a request body are retried after a reset or a retryOn status: the body of a
+ * streamed request is gone once sent, and a POST that reached a backend must not run twice. A failed connect is
+ * retried for every method, since nothing reached the endpoint. Retries always go to another endpoint.
  */
 import type { RetriesConfig } from '../../config';
 
@@ -12,42 +13,11 @@ export function isIdempotent(method: string): boolean {
   return IDEMPOTENT.has(method);
 }
 
-/** True when the request declares a body (a non-zero content-length, or any transfer-encoding). */
-export function hasRequestBody(headers: { 'content-length'?: string; 'transfer-encoding'?: string }): boolean {
-  const cl = headers['content-length'];
-  if (cl !== undefined && cl !== '0') return true;
-  return headers['transfer-encoding'] !== undefined;
-}
-
-export type FailureKind = 'connect-failure' | 'reset' | 'timeout' | 'invalid-request' | 'other';
-
-const CONNECT_CODES = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
-/** undici refused to send the request as given: nothing reached the endpoint. */
-const INVALID_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
-
-export function classifyError(err: unknown): FailureKind {
-  const e = err as { code?: unknown; cause?: { code?: unknown } };
-  const code = typeof e?.code === 'string' ? e.code : undefined;
-  const cause = typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
-  for (const c of [code, cause]) {
-    if (c === undefined) continue;
-    if (CONNECT_CODES.has(c)) return 'connect-failure';
-    if (RESET_CODES.has(c)) return 'reset';
-    if (TIMEOUT_CODES.has(c)) return 'timeout';
-    if (INVALID_CODES.has(c)) return 'invalid-request';
-  }
-  return 'other';
-}
+/**
+ * Why a try failed without an answer: no connection (nothing was sent, so any method may go elsewhere), the
+ * connection closed before or during the answer, no progress in time, or an answer that broke HTTP/1.1's rules.
+ */
+export type FailureKind = 'connect-failure' | 'reset' | 'timeout' | 'protocol';
 
 /** The retryOn list as fast flags. */
 export interface RetryFlags {

@@ -1,5 +1,5 @@
 import { RetryBudget } from '../../../src/proxy/resilience/retry-budget';
-import { classifyError, hasRequestBody, isIdempotent, retryFlags } from '../../../src/proxy/resilience/policy';
+import { isIdempotent, retryFlags } from '../../../src/proxy/resilience/policy';
 import { RetriesSchema } from '../../../src/config';
 
 describe('retry budget', () => {
@@ -41,21 +41,6 @@ describe('retry budget', () => {
 describe('retry policy', () => {
   test.each(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])('%s is idempotent', (m) => expect(isIdempotent(m)).toBe(true));
   test.each(['POST', 'PATCH', 'CONNECT'])('%s is not idempotent', (m) => expect(isIdempotent(m)).toBe(false));
-
-  test('a request declares a body by content-length > 0 or any transfer-encoding', () => {
-    expect(hasRequestBody({})).toBe(false);
-    expect(hasRequestBody({ 'content-length': '0' })).toBe(false);
-    expect(hasRequestBody({ 'content-length': '3' })).toBe(true);
-    expect(hasRequestBody({ 'transfer-encoding': 'chunked' })).toBe(true);
-  });
-
-  test('classifies connect failures, resets and timeouts by error code', () => {
-    expect(classifyError({ code: 'ECONNREFUSED' })).toBe('connect-failure');
-    expect(classifyError({ code: 'UND_ERR_CONNECT_TIMEOUT' })).toBe('connect-failure');
-    expect(classifyError({ code: 'UND_ERR_SOCKET', cause: { code: 'ECONNRESET' } })).toBe('reset');
-    expect(classifyError({ code: 'UND_ERR_HEADERS_TIMEOUT' })).toBe('timeout');
-    expect(classifyError(new Error('x'))).toBe('other');
-  });
 
   test('retryOn becomes flags', () => {
     const f = retryFlags(RetriesSchema.parse({ retryOn: ['reset', '503'] }));

@@ -1,0 +1,65 @@
+/**
+ * The connection room: accept client sockets, tell the protocol from the first bytes, hand each connection to its
+ * codec, and keep the set of open connections for the drain. It knows nothing of balancing.
+ *
+ * Protocols: HTTP/1.1 (and 1.0) today. A client that opens with the HTTP/2 connection preface gets an HTTP/2
+ * SETTINGS frame and GOAWAY with HTTP_1_1_REQUIRED, which tells it to fall back, instead of a parse error; HTTP/2
+ * proper plugs in here as a second codec.
+ */
+import * as net from 'node:net';
+import { Http1Downstream } from './http1/server';
+import type { Router } from './router';
+
+/** An empty SETTINGS frame, then GOAWAY(last stream 0, HTTP_1_1_REQUIRED = 0xd). */
+const H2_REFUSAL = Buffer.from([
+  0, 0, 0, 0x4, 0, 0, 0, 0, 0,
+  0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xd,
+]);
+
+export class Listener {
+  public readonly server: net.Server;
+  private readonly open = new Set<Http1Downstream>();
+
+  public constructor(private readonly r: Router) {
+    const hooks = {
+      closed: (c: Http1Downstream) => this.open.delete(c),
+      http2: (socket: net.Socket) => {
+        r.log.debug('refused an HTTP/2 preface: this listener speaks HTTP/1.1', { client: socket.remoteAddress });
+        socket.end(H2_REFUSAL);
+      },
+    };
+    this.server = net.createServer({ noDelay: true }, (socket) => {
+      this.open.add(new Http1Downstream(socket, r, hooks));
+    });
+  }
+
+  public listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address();
+        resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
+      });
+    });
+  }
+
+  /** Stops accepting; resolves once the listening socket is closed (open connections are not waited for). */
+  public stopAccepting(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Closes the connections that sit between requests. */
+  public closeIdle(): void {
+    for (const c of this.open) if (c.idle) c.close();
+  }
+
+  public closeAll(): void {
+    for (const c of this.open) c.close();
+    for (const t of this.r.tunnels) t.destroy();
+  }
+
+  public get connections(): number {
+    return this.open.size;
+  }
+}

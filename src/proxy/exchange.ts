@@ -1,0 +1,431 @@
+/**
+ * The exchange: one client request from its head to the last byte of its answer, independent of the client's
+ * protocol. Admission, the pick, the try on an upstream connection, outcome feedback to the balancer and to health,
+ * and retries on another endpoint within the budget.
+ *
+ * The codec that parsed the request (the {@link Downstream}) feeds it the body and writes what it decides. One object
+ * per request serves as the admission waiter and as the owner of each try's connection: no promise and no closure
+ * per request on the hot path.
+ *
+ * What may be retried: a try whose connect failed, for every method (no byte reached the endpoint; the body waits in
+ * `queue` until a connection exists); a reset or a retryOn status for an idempotent request without a body; and, once
+ * and on a fresh connection to the same endpoint, a request that met a stale keep-alive connection (`replayable`).
+ */
+import type * as net from 'node:net';
+import type { UpstreamEndpoint } from './discovery/endpoint-set';
+import { forwardResponseHeaders, ResponseHeadScan, serializeHead } from './http/headers';
+import type { Waiter } from './resilience/admission';
+import { FailureKind, isIdempotent, retriableFailure } from './resilience/policy';
+import type { Router } from './router';
+import { Framing, H1Connection, ConnectionOwner, ResponseHead } from './upstream/h1-connection';
+
+/** The client side of an exchange, as the codec that parsed the request offers it. */
+export interface Downstream {
+  readonly remoteAddress: string | undefined;
+  /** The client speaks HTTP/1.0: no chunked, no 1xx. */
+  readonly http10: boolean;
+  readonly headSent: boolean;
+  sendInformational(status: number, headers: readonly string[]): void;
+  /** `close`: the framing ends with the connection, or the connection cannot be reused after this answer. */
+  sendHead(status: number, reason: string, headers: string[], close: boolean): void;
+  /** false: the client is slow; call the exchange's resumeResponse() on its drain. */
+  sendData(data: Buffer, start: number, end: number): boolean;
+  sendEnd(): void;
+  /** Breaks the client connection (a response cut short must not look complete). */
+  abort(): void;
+  /** 101: relay the head, then the connection becomes a two-way tunnel to `socket`. */
+  tunnel(socket: net.Socket, rest: Buffer, reason: string, headers: string[]): void;
+  pauseRequest(): void;
+  resumeRequest(): void;
+  /** The exchange is over; the codec may read the next request. */
+  exchangeDone(): void;
+}
+
+/** The request as the codec parsed it. */
+export interface RequestHead {
+  readonly method: string;
+  readonly target: string;
+  /** Upstream header list, hop-by-hop removed, forwarding headers added (see http/headers.ts). */
+  readonly headers: string[];
+  readonly requestId: string;
+  /** Content-Length of the body, -1 for chunked, 0 for none. */
+  readonly bodyLength: number;
+  readonly upgrade: boolean;
+  readonly hashKey: string | undefined;
+}
+
+const TEXT = ['content-type', 'text/plain; charset=utf-8'];
+const QUEUE_HIGH_WATER = 64 * 1024;
+
+export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
+  public queueTimer?: NodeJS.Timeout;
+  public contentLength = -1;
+  public loadValue: string | undefined = undefined;
+  private readonly arrived: number;
+  private readonly retriable: boolean;
+  private readonly hasBody: boolean;
+  /** Body bytes not yet written to a connection. */
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private requestEnded: boolean;
+  private conn: H1Connection | undefined;
+  private ep: UpstreamEndpoint | undefined;
+  private tried: UpstreamEndpoint[] | undefined;
+  private attempts = 0;
+  private replayed = false;
+  /** The whole body is still held in `queue` for a stale-connection replay. */
+  private held = false;
+  private endpointId = '';
+  private tryStarted = 0;
+  private status = 0;
+  private admitted = false;
+  private finished = false;
+  private gone = false;
+  private responding = false;
+  private tunnelOpen = false;
+
+  public constructor(
+    private readonly r: Router,
+    private readonly down: Downstream,
+    private readonly req: RequestHead,
+  ) {
+    this.arrived = r.now();
+    this.hasBody = req.bodyLength !== 0;
+    this.requestEnded = !this.hasBody;
+    this.retriable = !this.hasBody && !req.upgrade && isIdempotent(req.method) && r.retry.attempts > 0;
+  }
+
+  public start(): void {
+    const r = this.r;
+    r.active++;
+    r.budget.recordRequest();
+    if (!r.admission.hasRoom() || !this.tryStart()) r.admission.wait(this);
+  }
+
+  // ---- admission (Waiter) ----
+
+  public tryStart(): boolean {
+    if (this.gone || this.finished) return true;
+    const r = this.r;
+    const choice = r.choose(this.req.hashKey, undefined, this.retriable || !this.hasBody);
+    if (choice === 'busy') return false;
+    if (choice === 'none') {
+      r.metrics.pickNone.inc();
+      this.reply(503, 'no healthy upstream: no endpoint is available to serve this request\n');
+      return true;
+    }
+    r.admission.acquire();
+    this.admitted = true;
+    this.send(choice, false);
+    return true;
+  }
+
+  public reject(reason: 'queue-full' | 'queue-timeout'): void {
+    if (this.gone || this.finished) return;
+    this.r.metrics.queueRejected.inc({ reason });
+    this.reply(503, `overloaded: ${reason === 'queue-full' ? 'the request queue is full' : 'no capacity within the queue timeout'}\n`);
+  }
+
+  // ---- the request body, from the codec ----
+
+  public requestData(data: Buffer): void {
+    if (this.finished) return;
+    const conn = this.conn;
+    if (conn !== undefined && this.queue.length === 0) {
+      if (!conn.writeBody(data)) this.down.pauseRequest();
+      return;
+    }
+    this.queue.push(data);
+    this.queued += data.length;
+    if (this.queued > QUEUE_HIGH_WATER) this.down.pauseRequest();
+  }
+
+  public requestEnd(): void {
+    this.requestEnded = true;
+    if (this.conn !== undefined && this.queue.length === 0) this.conn.endRequest();
+  }
+
+  // ---- the try ----
+
+  private send(ep: UpstreamEndpoint, fresh: boolean): void {
+    this.ep = ep;
+    this.endpointId = ep.id;
+    ep.inFlight++;
+    this.tryStarted = this.r.now();
+    this.r.pools.acquire(ep, this, fresh);
+  }
+
+  public onConnected(conn: H1Connection): void {
+    if (this.gone || this.finished) {
+      conn.abandon();
+      this.endTry();
+      this.done();
+      return;
+    }
+    this.conn = conn;
+    const req = this.req;
+    conn.decodeChunked = this.down.http10;
+    conn.startRequest(serializeHead(`${req.method} ${req.target} HTTP/1.1`, req.headers), req.method === 'HEAD', this.hasBody);
+    this.flushQueue();
+  }
+
+  private flushQueue(): void {
+    const conn = this.conn as H1Connection;
+    let ok = true;
+    // On a reused connection the queue is kept until the answer starts, so a stale-connection replay can resend it.
+    this.held = conn.uses > 1 && this.requestEnded && !this.replayed && this.hasBody;
+    for (const b of this.queue) ok = conn.writeBody(b) && ok;
+    if (!this.held) {
+      this.queue = [];
+      this.queued = 0;
+    }
+    if (this.requestEnded) conn.endRequest();
+    else if (ok) this.down.resumeRequest();
+  }
+
+  public onWritable(): void {
+    this.down.resumeRequest();
+  }
+
+  public onInformational(status: number, headers: string[]): void {
+    // 100 Continue was answered by the codec itself; other 1xx (102, 103) go to clients that can take them.
+    if (status !== 100 && !this.gone && !this.down.http10 && !this.down.headSent) this.down.sendInformational(status, headers);
+  }
+
+  public onResponseHead(head: ResponseHead): void {
+    const r = this.r;
+    const ep = this.ep as UpstreamEndpoint;
+    const status = head.status;
+    this.dropHeld();
+    const ok = status < 500;
+    const list = forwardResponseHeaders(head.headers, r.loadHeader, this);
+    r.balancer.onResult(ep, { ok, status, latencyMs: r.now() - this.tryStarted, loadReport: r.loadReportOf(this.loadValue) });
+    if (ok) {
+      ep.successes++;
+      r.outlier.onSuccess(ep);
+    } else {
+      ep.failures++;
+      r.outlier.onFailure(ep);
+      if (r.retry.status.has(status) && this.reserveRetry()) {
+        const conn = this.conn as H1Connection;
+        this.endTry();
+        conn.abandon();
+        this.retry(status, undefined);
+        return;
+      }
+    }
+    if (this.gone) return;
+    let close = head.framing === Framing.Close;
+    if (head.framing === Framing.Chunked) {
+      if (this.down.http10) close = true;
+      else list.push('transfer-encoding', 'chunked');
+    }
+    if (this.req.upgrade) close = true; // no 101: the client may already speak the new protocol; start over
+    this.status = status;
+    this.responding = true;
+    this.down.sendHead(status, head.reason, list, close || !this.requestEnded);
+    r.metrics.observe(status, (r.now() - this.arrived) / 1000);
+  }
+
+  public onResponseData(data: Buffer, start: number, end: number): boolean {
+    if (this.gone) return true;
+    return this.down.sendData(data, start, end);
+  }
+
+  public resumeResponse(): void {
+    this.conn?.resume();
+  }
+
+  public onResponseEnd(): void {
+    this.conn = undefined;
+    this.endTry();
+    if (!this.gone) this.down.sendEnd();
+    this.done();
+  }
+
+  public onUpgrade(socket: net.Socket, rest: Buffer, reason: string, headers: string[]): void {
+    this.conn = undefined;
+    const ep = this.ep as UpstreamEndpoint;
+    ep.successes++;
+    this.r.outlier.onSuccess(ep);
+    if (this.gone) {
+      socket.destroy();
+      this.endTry();
+      this.done();
+      return;
+    }
+    this.status = 101;
+    this.tunnelOpen = true;
+    this.r.metrics.observe(101, (this.r.now() - this.arrived) / 1000);
+    this.down.tunnel(socket, rest, reason, headers);
+  }
+
+  /** The tunnel of an upgrade closed (either side). */
+  public tunnelClosed(): void {
+    if (!this.tunnelOpen) return;
+    this.tunnelOpen = false;
+    this.endTry();
+    this.done();
+  }
+
+  public onFailure(kind: 'connect-failure' | 'reset' | 'timeout' | 'protocol', detail: string, replayable: boolean): void {
+    const ep = this.ep as UpstreamEndpoint;
+    const r = this.r;
+    this.conn = undefined;
+    if (this.gone || this.finished) {
+      this.endTry();
+      this.done();
+      return;
+    }
+    if (this.responding) {
+      // The answer started: the client must see a broken response, not a short one that looks complete.
+      this.endTry();
+      r.metrics.failures.inc({ kind });
+      this.down.abort();
+      this.done();
+      return;
+    }
+    if (replayable && !this.replayed && (!this.hasBody || this.held)) {
+      // The stale keep-alive race: the endpoint closed an idle connection as the request went out. Not its fault.
+      this.replayed = true;
+      ep.inFlight--;
+      this.send(ep, true);
+      return;
+    }
+    this.dropHeld();
+    r.metrics.failures.inc({ kind });
+    ep.failures++;
+    r.outlier.onFailure(ep);
+    r.balancer.onResult(ep, { ok: false, latencyMs: r.now() - this.tryStarted });
+    this.endTry();
+    const safe = kind === 'connect-failure' || (kind === 'reset' && this.retriable);
+    if (safe && retriableFailure(kind, r.retry) && this.reserveRetry(kind === 'connect-failure')) this.retry(0, kind, detail);
+    else this.fail(kind, detail);
+  }
+
+  /** The stale-replay copy of the body is no longer needed once an answer or a real failure arrived. */
+  private dropHeld(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.queue = [];
+    this.queued = 0;
+  }
+
+  // ---- client side events ----
+
+  /** The client's request failed after its head (a bad chunk, a stalled body): answer `status` if still possible. */
+  public requestFailed(status: number, text: string): void {
+    if (this.finished) return;
+    const conn = this.conn;
+    this.conn = undefined;
+    if (conn !== undefined) {
+      conn.abandon();
+      this.endTry();
+    }
+    // With a connect under way, onConnected or onFailure releases the endpoint once the exchange is finished.
+    this.reply(status, text);
+  }
+
+  public clientGone(): void {
+    if (this.gone) return;
+    this.gone = true;
+    const conn = this.conn;
+    this.conn = undefined;
+    if (this.tunnelOpen) return; // tunnelClosed() follows
+    if (conn !== undefined) {
+      conn.abandon();
+      this.endTry();
+      this.done();
+    } else if (this.ep === undefined || this.finished) {
+      this.done();
+    }
+    // else a connect is under way: onConnected or onFailure finishes the exchange.
+  }
+
+  // ---- retries and endings ----
+
+  /** Whether a retry may follow this try; takes it from the budget when so. */
+  private reserveRetry(anyMethod = false): boolean {
+    const r = this.r;
+    if ((!this.retriable && !anyMethod) || this.gone || this.attempts >= r.retry.attempts || this.req.upgrade) return false;
+    const last = this.ep as UpstreamEndpoint;
+    const tried = this.tried ? [...this.tried, last] : [last];
+    if (!r.hasAlternative(tried)) return false;
+    if (!r.budget.tryRetry()) {
+      r.metrics.budgetExhausted.inc();
+      return false;
+    }
+    return true;
+  }
+
+  private retry(status: number, kind: FailureKind | undefined, detail = ''): void {
+    const r = this.r;
+    (this.tried ??= []).push(this.ep as UpstreamEndpoint);
+    const next = r.choose(this.req.hashKey, this.tried, false);
+    if (typeof next === 'string') {
+      if (status !== 0) this.reply(status, `upstream answered ${status} and no other endpoint could take a retry\n`);
+      else this.fail(kind ?? 'reset', detail);
+      return;
+    }
+    this.attempts++;
+    r.metrics.retries.inc();
+    this.send(next, false);
+  }
+
+  private fail(kind: FailureKind, detail: string): void {
+    switch (kind) {
+      case 'timeout':
+        return this.reply(504, `upstream timeout: ${detail}\n`);
+      case 'connect-failure':
+        return this.reply(502, `upstream connect error: no endpoint accepted the connection (${detail})\n`);
+      case 'protocol':
+        return this.reply(502, `upstream protocol error: ${detail}\n`);
+      default:
+        return this.reply(502, `upstream reset: ${detail}\n`);
+    }
+  }
+
+  private endTry(): void {
+    const ep = this.ep;
+    if (ep === undefined) return;
+    ep.inFlight--;
+    this.ep = undefined;
+    if (this.r.admission.queued > 0) this.r.admission.wake();
+  }
+
+  /** A proxy-made answer: short text, never a body from anywhere else. */
+  public reply(status: number, text: string): void {
+    const down = this.down;
+    if (!this.gone && !down.headSent) {
+      const body = Buffer.from(text, 'utf8');
+      down.sendHead(status, '', [...TEXT, 'content-length', String(body.length)], !this.requestEnded);
+      down.sendData(body, 0, body.length);
+      down.sendEnd();
+      this.status = status;
+      this.r.metrics.observe(status, (this.r.now() - this.arrived) / 1000);
+    } else if (!this.gone) {
+      down.abort();
+    }
+    this.done();
+  }
+
+  private done(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const r = this.r;
+    r.active--;
+    if (this.admitted) r.admission.release();
+    if (r.accessLog) {
+      r.log.info('access', {
+        method: this.req.method,
+        path: this.req.target,
+        status: this.gone && this.status === 0 ? 499 : this.status,
+        endpoint: this.endpointId || undefined,
+        tries: this.attempts + (this.endpointId ? 1 : 0),
+        ms: r.now() - this.arrived,
+        requestId: this.req.requestId,
+      });
+    }
+    this.down.exchangeDone();
+  }
+}

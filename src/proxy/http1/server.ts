@@ -1,0 +1,453 @@
+/**
+ * The HTTP/1.1 codec on the client side: one state machine per connection, llhttp in strict mode.
+ *
+ *   idle --first byte--> head --head parsed--> body --last body byte--> waiting --answer sent--> idle
+ *                          |                     \________________________/        \--> tunnel (101)
+ *                          +--> closing (bad request: answered, then closed)
+ *
+ * Requests are handled one at a time, in order: bytes that arrive after a complete request (pipelining, or junk after
+ * a `Connection: close` request) are held, unparsed, until its answer is sent. So a bad second request can never
+ * disturb the first one's answer, and a request on a closing connection is never read.
+ *
+ * Timers are per state, on the socket's inactivity timer: clientIdleMs in idle; headersMs for the whole head (an
+ * absolute deadline, so a slowloris client that trickles header bytes is still cut); idleMs while the body streams
+ * (no progress, not a total: a long upload that keeps moving is never cut); none while the endpoint thinks; idleMs
+ * while the answer is written (write progress, so a slow reader that keeps reading is fine).
+ */
+import { STATUS_CODES } from 'node:http';
+import type * as net from 'node:net';
+import { Exchange, Downstream, RequestHead } from '../exchange';
+import { connectionTokens, forwardRequestHeaders, hostProblem, scanRequestHead, RequestHeadScan, serializeHead } from '../http/headers';
+import type { Router } from '../router';
+import { Errno, F_CHUNKED, F_CONTENT_LENGTH, Parser, ParserEvents, ParserKind, latin1, trimValues } from './llhttp';
+import { openTunnel } from './tunnel';
+
+const enum State {
+  Idle,
+  Head,
+  Body,
+  Waiting,
+  Tunnel,
+  Closing,
+}
+
+/** llhttp errors that name a status other than 400 (RFC 9112: unknown method 501, version 505, coding 501). */
+const ERRNO_STATUS: Record<number, number> = { 6: 501, 9: 505, 15: 501 };
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+
+export interface ConnectionHooks {
+  /** Called once when the connection is gone. */
+  closed(c: Http1Downstream): void;
+  /** An HTTP/2 preface arrived on this HTTP/1.1 listener. */
+  http2(socket: net.Socket, first: Buffer): void;
+}
+
+export class Http1Downstream implements ParserEvents, Downstream, RequestHeadScan {
+  public headSent = false;
+  public http10 = false;
+  public withBody = false;
+  public givenId = '';
+  public readonly remoteAddress: string | undefined;
+  private readonly parser: Parser;
+  private state = State.Idle;
+  private ex: Exchange | undefined;
+  private pending: Buffer | undefined;
+  private consuming = false;
+  private url = '';
+  private fields: string[] = [];
+  private inValue = false;
+  private keepAlive = true;
+  private upgrade = false;
+  private headStarted = 0;
+  private headBytes = 0;
+  private bodyLeft = 0;
+  private chunked = false;
+  private messageDone = false;
+  /** Chunked framing bytes (size lines, extensions, trailers) since the last chunk data: bounded like a head. */
+  private framingBytes = 0;
+  private framingFrom = 0;
+  private closeAfter = false;
+  private headOut: string | undefined;
+  private requestPaused = false;
+  private closed = false;
+
+  public constructor(
+    public readonly socket: net.Socket,
+    private readonly r: Router,
+    private readonly hooks: ConnectionHooks,
+  ) {
+    this.remoteAddress = socket.remoteAddress;
+    this.parser = new Parser(ParserKind.Request, this);
+    socket.setNoDelay(true);
+    socket.setTimeout(r.config.timeouts.clientIdleMs);
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('timeout', () => this.onTimeout());
+    socket.on('drain', () => this.ex?.resumeResponse());
+    socket.on('end', () => this.onEnd());
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.onClose());
+  }
+
+  /** True between requests: a drain may close it at once. */
+  public get idle(): boolean {
+    return this.state === State.Idle && this.pending === undefined;
+  }
+
+  public close(): void {
+    this.socket.destroy();
+  }
+
+  // ---- reading ----
+
+  public onData(d: Buffer): void {
+    if (this.state === State.Waiting || this.pending !== undefined) {
+      this.hold(d);
+      return;
+    }
+    this.consume(d, 0);
+  }
+
+  private hold(d: Buffer): void {
+    this.pending = this.pending === undefined ? d : Buffer.concat([this.pending, d]);
+    if (this.pending.length > this.r.config.limits.maxRequestHeaderBytes) this.socket.pause();
+  }
+
+  private consume(d: Buffer, pos: number): void {
+    this.consuming = true;
+    while (pos < d.length && !this.closed) {
+      const st = this.state;
+      if (st === State.Idle) this.startHead(d, pos);
+      else if (st === State.Head) pos = this.readHead(d, pos);
+      else if (st === State.Body) pos = this.readBody(d, pos);
+      else if (st === State.Waiting) {
+        this.hold(d.subarray(pos));
+        break;
+      } else break;
+    }
+    this.consuming = false;
+  }
+
+  private startHead(d: Buffer, pos: number): void {
+    if (d[pos] === 0x50 /* P */ && this.headBytes === 0 && d.length - pos >= 14 && latin1(d, pos, pos + 14) === 'PRI * HTTP/2.0') {
+      this.state = State.Closing;
+      this.hooks.http2(this.socket, d.subarray(pos));
+      return;
+    }
+    this.state = State.Head;
+    this.headStarted = this.r.now();
+    this.headBytes = 0;
+    this.url = '';
+    this.fields = [];
+    this.inValue = false;
+    this.socket.setTimeout(this.r.config.timeouts.headersMs);
+  }
+
+  private readHead(d: Buffer, pos: number): number {
+    const ret = this.parser.execute(d, pos, d.length);
+    const end = this.parser.pos;
+    this.headBytes += end - pos;
+    const limits = this.r.config.limits;
+    if (this.headBytes > limits.maxRequestHeaderBytes) {
+      this.refuse(431, `request head larger than ${limits.maxRequestHeaderBytes} bytes`);
+      return d.length;
+    }
+    if (ret === Errno.Ok) {
+      if (this.r.now() - this.headStarted > this.r.config.timeouts.headersMs) this.refuse(408, 'request head not complete in time');
+      return d.length;
+    }
+    if (ret !== Errno.Paused) {
+      if (ret === 23 /* PAUSED_H2_UPGRADE: the HTTP/2 preface */ && this.headBytes <= 24) {
+        this.state = State.Closing;
+        this.hooks.http2(this.socket, d.subarray(pos));
+        return d.length;
+      }
+      this.refuse(ERRNO_STATUS[ret] ?? 400, this.parser.errorReason);
+      return d.length;
+    }
+    this.onHead();
+    return end;
+  }
+
+  private readBody(d: Buffer, pos: number): number {
+    const ex = this.ex as Exchange | undefined;
+    if (!this.chunked) {
+      const end = Math.min(d.length, pos + this.bodyLeft);
+      this.bodyLeft -= end - pos;
+      ex?.requestData(pos === 0 && end === d.length ? d : d.subarray(pos, end));
+      if (this.bodyLeft === 0) this.requestComplete();
+      return end;
+    }
+    this.framingFrom = pos;
+    const ret = this.parser.execute(d, pos, d.length);
+    const end = this.parser.pos;
+    this.framingBytes += end - this.framingFrom;
+    const limit = this.r.config.limits.maxRequestHeaderBytes;
+    if (this.framingBytes > limit && ret === Errno.Ok) {
+      this.closeAfter = true;
+      this.ex?.requestFailed(400, `bad request: chunk framing (extensions or trailers) over ${limit} bytes\n`);
+      return d.length;
+    }
+    if (ret !== Errno.Ok && ret !== Errno.Paused) {
+      this.closeAfter = true;
+      // Nothing from the bad chunk on is forwarded: the endpoint sees an unfinished request, never a smuggled one.
+      if (ex !== undefined) ex.requestFailed(400, `bad request: malformed chunked body (${this.parser.errorReason})\n`);
+      else this.refuse(400, `malformed chunked body (${this.parser.errorReason})`);
+      return d.length;
+    }
+    if (end > pos) ex?.requestData(d.subarray(pos, end));
+    if (this.messageDone) this.requestComplete();
+    return end;
+  }
+
+  private requestComplete(): void {
+    this.parser.reset();
+    this.state = State.Waiting;
+    this.socket.setTimeout(0);
+    this.ex?.requestEnd();
+  }
+
+  // ---- llhttp events ----
+
+  public onUrl(s: string): void {
+    this.url += s;
+  }
+  public onStatus(): void {}
+  public onHeaderField(s: string): void {
+    if (this.state === State.Body) return; // trailers travel inside the raw chunked bytes
+    if (this.inValue || this.fields.length === 0) {
+      this.fields.push(s, '');
+      this.inValue = false;
+    } else {
+      this.fields[this.fields.length - 2] += s;
+    }
+  }
+  public onHeaderValue(s: string): void {
+    if (this.state === State.Body) return;
+    this.inValue = true;
+    this.fields[this.fields.length - 1] += s;
+  }
+  public onHeadersComplete(_status: number, upgrade: boolean, keepAlive: boolean): void {
+    this.keepAlive = keepAlive;
+    this.upgrade = upgrade;
+  }
+  public onBody(_chunk: Buffer, start: number, end: number): void {
+    const framing = this.framingBytes + start - this.framingFrom;
+    if (framing > this.r.config.limits.maxRequestHeaderBytes) this.parser.fail('chunk extension too long');
+    this.framingBytes = 0;
+    this.framingFrom = end;
+  }
+  public onMessageComplete(): void {
+    this.messageDone = true;
+  }
+
+  // ---- one request ----
+
+  private onHead(): void {
+    const p = this.parser;
+    const fields = trimValues(this.fields);
+    // Read everything from the parser before reset() clears it.
+    const method = p.method;
+    const major = p.versionMajor;
+    this.http10 = p.versionMinor === 0;
+    const flags = p.flags;
+    this.chunked = (flags & F_CHUNKED) !== 0;
+    this.framingBytes = 0;
+    this.bodyLeft = this.chunked ? 0 : flags & F_CONTENT_LENGTH ? p.contentLength : 0;
+    this.messageDone = false;
+    if (this.chunked) p.resume();
+    else p.reset();
+    const problem = requestProblem(method, this.url, fields, this.http10, major);
+    if (problem !== undefined) return this.refuse(problem[0], problem[1]);
+    scanRequestHead(fields, this);
+    let expect = false;
+    let upgrade = false;
+    for (let i = 0; i < fields.length; i += 2) {
+      const lower = fields[i].toLowerCase();
+      if (lower === 'expect') {
+        if (fields[i + 1].toLowerCase() !== '100-continue') return this.refuse(417, `unsupported expectation "${fields[i + 1]}"`);
+        expect = true;
+      } else if (lower === 'upgrade' && this.upgrade) {
+        // h2c is never relayed: it would turn into a tunnel that is no longer parsed or balanced.
+        upgrade = !connectionTokens(fields[i + 1]).some((t) => t === 'h2c' || t.startsWith('h2c/'));
+      }
+    }
+    const r = this.r;
+    const requestId = this.givenId !== '' ? this.givenId : r.ids.next();
+    const headers = forwardRequestHeaders(fields, { remoteAddress: this.remoteAddress, proto: 'http', requestId }, upgrade);
+    if (this.chunked) headers.push('transfer-encoding', 'chunked');
+    if (this.http10 && !fields.some((_, i) => i % 2 === 0 && fields[i].toLowerCase() === 'host')) {
+      headers.push('host', `${this.socket.localAddress}:${this.socket.localPort}`);
+    }
+    const head: RequestHead = {
+      method,
+      target: this.url,
+      headers,
+      requestId,
+      bodyLength: this.chunked ? -1 : this.bodyLeft,
+      upgrade,
+      hashKey: r.hashKeyOf(fields, this.remoteAddress),
+    };
+    this.headSent = false;
+    this.headOut = undefined;
+    this.closeAfter = !this.keepAlive || r.draining;
+    this.requestPaused = false;
+    const ex = (this.ex = new Exchange(r, this, head));
+    if (head.bodyLength !== 0) {
+      this.state = State.Body;
+      this.socket.setTimeout(r.config.timeouts.idleMs);
+      if (expect && !this.http10) this.socket.write(CONTINUE);
+    } else {
+      this.state = State.Waiting;
+      this.socket.setTimeout(0);
+    }
+    ex.start();
+  }
+
+  /** An answer of the proxy's own to a request it will not forward; the connection closes after it. */
+  private refuse(status: number, reason: string): void {
+    this.closeAfter = true;
+    this.headSent = false;
+    const body = `${status === 400 ? 'bad request' : (STATUS_CODES[status] ?? 'error').toLowerCase()}: ${reason}\n`;
+    this.sendHead(status, '', ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body))], true);
+    this.socket.write((this.headOut ?? '') + body, 'latin1');
+    this.headOut = undefined;
+    this.r.metrics.observe(status, 0);
+    this.finishConnection();
+  }
+
+  // ---- Downstream: writing the answer ----
+
+  public sendInformational(status: number, headers: readonly string[]): void {
+    this.socket.write(serializeHead(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`, headers), 'latin1');
+  }
+
+  public sendHead(status: number, reason: string, headers: string[], close: boolean): void {
+    if (close || this.r.draining) this.closeAfter = true;
+    if (this.closeAfter) headers.push('connection', 'close');
+    else if (this.http10) headers.push('connection', 'keep-alive');
+    this.headOut = serializeHead(`HTTP/1.1 ${status} ${reason || STATUS_CODES[status] || ''}`, headers);
+    this.headSent = true;
+    if (this.state === State.Waiting) this.socket.setTimeout(this.r.config.timeouts.idleMs);
+  }
+
+  public sendData(data: Buffer, start: number, end: number): boolean {
+    const chunk = start === 0 && end === data.length ? data : data.subarray(start, end);
+    const head = this.headOut;
+    if (head === undefined) return this.socket.write(chunk);
+    this.headOut = undefined;
+    this.socket.cork();
+    this.socket.write(head, 'latin1');
+    const ok = this.socket.write(chunk);
+    this.socket.uncork();
+    return ok;
+  }
+
+  public sendEnd(): void {
+    if (this.headOut !== undefined) {
+      this.socket.write(this.headOut, 'latin1');
+      this.headOut = undefined;
+    }
+  }
+
+  public abort(): void {
+    this.closeAfter = true;
+    this.socket.destroy();
+  }
+
+  public pauseRequest(): void {
+    if (this.state !== State.Body || this.requestPaused) return;
+    this.requestPaused = true;
+    this.socket.pause();
+  }
+
+  public resumeRequest(): void {
+    if (!this.requestPaused) return;
+    this.requestPaused = false;
+    this.socket.resume();
+  }
+
+  public tunnel(up: net.Socket, rest: Buffer, reason: string, headers: string[]): void {
+    const ex = this.ex as Exchange;
+    this.state = State.Tunnel;
+    this.socket.setTimeout(0);
+    this.socket.removeAllListeners('data');
+    this.socket.write(serializeHead(`HTTP/1.1 101 ${reason || 'Switching Protocols'}`, headers), 'latin1');
+    if (rest.length > 0) this.socket.write(rest);
+    const early = this.pending;
+    this.pending = undefined;
+    if (early !== undefined) up.write(early);
+    this.socket.resume();
+    openTunnel(this.r, this.socket, up, () => ex.tunnelClosed());
+  }
+
+  public exchangeDone(): void {
+    this.ex = undefined;
+    if (this.state === State.Tunnel || this.closed) return;
+    if (this.closeAfter || this.state !== State.Waiting) {
+      this.finishConnection();
+      return;
+    }
+    this.state = State.Idle;
+    this.socket.setTimeout(this.r.config.timeouts.clientIdleMs);
+    const next = this.pending;
+    if (next === undefined || this.consuming) return;
+    this.pending = undefined;
+    this.socket.resume();
+    this.consume(next, 0);
+  }
+
+  /** Ends the connection once what was written is flushed; a client that never closes its side is cut after idleMs. */
+  private finishConnection(): void {
+    if (this.state === State.Closing) return;
+    this.state = State.Closing;
+    this.pending = undefined;
+    this.socket.setTimeout(this.r.config.timeouts.idleMs);
+    this.socket.end();
+  }
+
+  // ---- socket events ----
+
+  private onTimeout(): void {
+    switch (this.state) {
+      case State.Head:
+        return this.refuse(408, `request head not complete within ${this.r.config.timeouts.headersMs} ms`);
+      case State.Body:
+        this.closeAfter = true;
+        this.ex?.requestFailed(408, `request timeout: the request body made no progress for ${this.r.config.timeouts.idleMs} ms\n`);
+        return;
+      default:
+        this.socket.destroy();
+    }
+  }
+
+  private onEnd(): void {
+    // The client finished sending. Between requests, or with a request half read, that is the end of the connection;
+    // a complete request still gets its answer.
+    if (this.state === State.Idle || this.state === State.Head || this.state === State.Body) this.socket.destroy();
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.parser.destroy();
+    const ex = this.ex;
+    this.ex = undefined;
+    if (ex !== undefined && this.state !== State.Tunnel) ex.clientGone();
+    this.hooks.closed(this);
+  }
+}
+
+/** What the proxy refuses before choosing an endpoint: a client's mistake must never reach, or be blamed on, a backend. */
+function requestProblem(method: string, target: string, fields: string[], http10: boolean, major: number): [number, string] | undefined {
+  if (major === 0) return [400, 'HTTP/0.9 is not supported'];
+  if (major !== 1) return [505, 'this listener speaks HTTP/1.0 and HTTP/1.1'];
+  if (method === 'CONNECT') return [405, 'CONNECT is not supported: this is a reverse proxy'];
+  // Origin-form only: absolute-form is for forward proxies, and asterisk-form (OPTIONS *) has no path to forward.
+  if (target.charCodeAt(0) !== 47 /* / */) return [400, 'this is a reverse proxy; send an origin-form target such as "/path"'];
+  const host = hostProblem(fields);
+  if (host !== undefined) return [400, host];
+  if (!http10 && !fields.some((_, i) => i % 2 === 0 && fields[i].length === 4 && fields[i].toLowerCase() === 'host')) {
+    return [400, 'an HTTP/1.1 request needs a Host header'];
+  }
+  return undefined;
+}

@@ -1,0 +1,382 @@
+/**
+ * One HTTP/1.1 connection to an endpoint: connect, write one request at a time, parse the response with llhttp in
+ * strict mode, and hand the head and the body's bytes to the try that owns the connection.
+ *
+ * States: connecting -> active (a try owns it) -> idle (in its pool) -> active ... -> closed. Timers are per state, on
+ * the socket's own inactivity timer: connectMs while connecting; idleMs while the request body streams; requestMs
+ * from the request's last byte to the response head; idleMs between response body reads (paused while the client is
+ * the slow side); idleMs while idle in the pool, then the connection closes.
+ *
+ * The response body is passed on as ranges of the bytes that arrived, in their framing: Content-Length and
+ * close-delimited bodies are counted here without the parser, chunked bodies run through llhttp (which checks the
+ * chunk framing) and leave as the raw chunked bytes, trailers included. `decodeChunked` asks for the decoded data
+ * instead (an HTTP/1.0 client cannot read chunked).
+ */
+import * as net from 'node:net';
+import { Errno, F_CHUNKED, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, Parser, ParserEvents, ParserKind, trimValues } from '../http1/llhttp';
+
+/** How a response body is framed. */
+export const enum Framing {
+  None = 0,
+  Length = 1,
+  Chunked = 2,
+  Close = 3,
+}
+
+export interface ResponseHead {
+  readonly status: number;
+  readonly reason: string;
+  /** Flat [name, value, ...] list, latin1, values without surrounding whitespace. */
+  readonly headers: string[];
+  readonly framing: Framing;
+  readonly length: number;
+}
+
+/** What a connection reports to the try that owns it. */
+export interface ConnectionOwner {
+  /** Connected (or taken from the pool): the request may be written. */
+  onConnected(conn: H1Connection): void;
+  /** A 1xx other than 101. */
+  onInformational(status: number, headers: string[]): void;
+  onResponseHead(head: ResponseHead): void;
+  /** Body bytes: data[start, end). Return false to pause the upstream until resume(). */
+  onResponseData(data: Buffer, start: number, end: number): boolean;
+  onResponseEnd(): void;
+  /** 101 Switching Protocols: the socket and the bytes after the head now belong to the owner. */
+  onUpgrade(socket: net.Socket, rest: Buffer, reason: string, headers: string[]): void;
+  /** The request may write more body. */
+  onWritable(): void;
+  /**
+   * The try failed. `kind` is the failure class; `detail` says what was wrong, for the client's 502 body.
+   * `replayable`: this was a reused connection that died before any response byte and before any request byte was
+   * flushed (or the request had no body), so the same request may go again on a fresh connection.
+   */
+  onFailure(kind: 'connect-failure' | 'reset' | 'timeout' | 'protocol', detail: string, replayable: boolean): void;
+}
+
+export interface ConnectionTimeouts {
+  readonly connectMs: number;
+  readonly requestMs: number;
+  readonly idleMs: number;
+}
+
+const enum State {
+  Connecting,
+  Active,
+  Idle,
+  Closed,
+}
+
+export class H1Connection implements ParserEvents {
+  public readonly socket: net.Socket;
+  private readonly parser: Parser;
+  private state = State.Connecting;
+  private owner: ConnectionOwner | undefined;
+  /** The request being answered is a HEAD: its response has no body whatever the head says. */
+  private head = false;
+  public decodeChunked = false;
+  /** Requests this connection carried; > 0 means a reused connection. */
+  public uses = 0;
+  private gotResponseByte = false;
+  private requestHasBody = false;
+  private flushedRequestBytes = 0;
+  private requestDone = false;
+  private paused = false;
+  // Response being parsed.
+  private status = 0;
+  private reason = '';
+  private fields: string[] = [];
+  private inValue = false;
+  private headDone = false;
+  private messageDone = false;
+  private keepAlive = false;
+  private framing = Framing.None;
+  private left = 0;
+  private inBody = false;
+
+  public constructor(
+    host: string,
+    port: number,
+    private readonly t: ConnectionTimeouts,
+    private readonly onRelease: (conn: H1Connection, reusable: boolean) => void,
+    owner: ConnectionOwner,
+  ) {
+    this.owner = owner;
+    this.parser = new Parser(ParserKind.Response, this);
+    const s = (this.socket = net.connect({ host, port, noDelay: true }));
+    s.setTimeout(t.connectMs);
+    s.on('connect', () => {
+      this.state = State.Active;
+      s.setTimeout(t.idleMs);
+      this.owner?.onConnected(this);
+    });
+    s.on('data', (d: Buffer) => this.onData(d));
+    s.on('end', () => this.onEnd());
+    s.on('error', (err: NodeJS.ErrnoException) => this.fail(this.state === State.Connecting ? 'connect-failure' : 'reset', errText(err)));
+    s.on('close', () => this.fail('reset', 'the endpoint closed the connection before answering'));
+    s.on('timeout', () => this.onTimeout());
+    s.on('drain', () => this.owner?.onWritable());
+  }
+
+  public get idle(): boolean {
+    return this.state === State.Idle;
+  }
+
+  /** A pooled connection is handed to a new try. */
+  public assign(owner: ConnectionOwner): void {
+    this.owner = owner;
+    this.state = State.Active;
+    this.socket.setTimeout(this.t.idleMs);
+    owner.onConnected(this);
+  }
+
+  /** Writes the request head (and whatever body is already at hand). */
+  public startRequest(head: string, isHead: boolean, hasBody: boolean): void {
+    this.uses++;
+    this.head = isHead;
+    this.requestHasBody = hasBody;
+    this.requestDone = false;
+    this.gotResponseByte = false;
+    this.flushedRequestBytes = 0;
+    this.resetResponse();
+    this.socket.write(head, 'latin1', this.flushed);
+  }
+
+  private readonly flushed = (err?: Error | null): void => {
+    if (!err) this.flushedRequestBytes++;
+  };
+
+  /** Writes request body bytes; false means wait for onWritable(). */
+  public writeBody(data: Buffer): boolean {
+    return this.socket.write(data, this.flushed);
+  }
+
+  /** The request's last byte was handed over: the endpoint now has requestMs to start its answer. */
+  public endRequest(): void {
+    this.requestDone = true;
+    if (!this.headDone) this.socket.setTimeout(this.t.requestMs);
+  }
+
+  public pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket.pause();
+    this.socket.setTimeout(0);
+  }
+
+  public resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.socket.setTimeout(this.t.idleMs);
+    this.socket.resume();
+  }
+
+  /** The owner gives up (client gone, or a discarded answer that is not worth reading): close, never reuse. */
+  public abandon(): void {
+    this.owner = undefined;
+    this.close();
+  }
+
+  public close(): void {
+    if (this.state === State.Closed) return;
+    this.state = State.Closed;
+    this.owner = undefined;
+    this.parser.destroy();
+    this.socket.destroy();
+    this.onRelease(this, false);
+  }
+
+  // ---- parsing ----
+
+  private resetResponse(): void {
+    this.status = 0;
+    this.reason = '';
+    this.fields = [];
+    this.inValue = false;
+    this.headDone = false;
+    this.messageDone = false;
+    this.inBody = false;
+    this.framing = Framing.None;
+    this.left = 0;
+  }
+
+  public onUrl(): void {}
+  public onStatus(s: string): void {
+    this.reason += s;
+  }
+  public onHeaderField(s: string): void {
+    if (this.inBody) return; // trailers stay in the raw chunked bytes
+    if (this.inValue || this.fields.length === 0) {
+      this.fields.push(s, '');
+      this.inValue = false;
+    } else {
+      this.fields[this.fields.length - 2] += s;
+    }
+  }
+  public onHeaderValue(s: string): void {
+    if (this.inBody) return;
+    this.inValue = true;
+    this.fields[this.fields.length - 1] += s;
+  }
+  public onHeadersComplete(status: number, _upgrade: boolean, keepAlive: boolean): void {
+    this.status = status;
+    this.keepAlive = keepAlive;
+    this.headDone = true;
+  }
+  public onBody(chunk: Buffer, start: number, end: number): void {
+    if (this.decodeChunked && this.owner && !this.owner.onResponseData(chunk, start, end)) this.pause();
+  }
+  public onMessageComplete(): void {
+    this.messageDone = true;
+  }
+
+  private onData(d: Buffer): void {
+    if (this.state !== State.Active) {
+      // Bytes from an idle connection: the endpoint is confused; never reuse it.
+      this.close();
+      return;
+    }
+    this.gotResponseByte = true;
+    let pos = 0;
+    while (pos < d.length && this.state === State.Active) {
+      if (!this.headDone) {
+        const ret = this.parser.execute(d, pos, d.length);
+        if (ret === Errno.Ok) return;
+        if (ret !== Errno.Paused) return this.protocolError(this.parser.errorReason);
+        pos = this.parser.pos;
+        if (!this.afterHead(d, pos)) return;
+        continue;
+      }
+      pos = this.body(d, pos);
+    }
+  }
+
+  /** Decides the framing of the body that follows a head; false when the connection is handed off or gone. */
+  private afterHead(d: Buffer, pos: number): boolean {
+    const status = this.status;
+    const headers = trimValues(this.fields);
+    if (status < 200) {
+      this.parser.reset();
+      if (status === 101) {
+        const owner = this.owner;
+        this.state = State.Closed;
+        this.owner = undefined;
+        this.parser.destroy();
+        this.socket.removeAllListeners('data');
+        this.socket.setTimeout(0);
+        this.onRelease(this, false);
+        this.socket.removeAllListeners('timeout');
+        owner?.onUpgrade(this.socket, d.subarray(pos), this.reason, headers);
+        return false;
+      }
+      this.owner?.onInformational(status, headers);
+      this.resetResponse();
+      return true;
+    }
+    const flags = this.parser.flags;
+    if (this.head || status === 204 || status === 304) this.framing = Framing.None;
+    else if (flags & F_TRANSFER_ENCODING) this.framing = flags & F_CHUNKED ? Framing.Chunked : Framing.Close;
+    else if (flags & F_CONTENT_LENGTH) this.framing = Framing.Length;
+    else this.framing = Framing.Close;
+    this.left = this.framing === Framing.Length ? this.parser.contentLength : 0;
+    if (this.framing === Framing.Close) this.keepAlive = false;
+    if (this.framing === Framing.Chunked) this.parser.resume();
+    else this.parser.reset();
+    this.inBody = true;
+    this.owner?.onResponseHead({ status, reason: this.reason, headers, framing: this.framing, length: this.left });
+    if (this.state !== State.Active) return false;
+    if (this.framing === Framing.None || (this.framing === Framing.Length && this.left === 0)) this.finish();
+    return this.state === State.Active;
+  }
+
+  /** Consumes body bytes from d[pos...]; returns the new position. */
+  private body(d: Buffer, pos: number): number {
+    const owner = this.owner;
+    switch (this.framing) {
+      case Framing.Length: {
+        const end = Math.min(d.length, pos + this.left);
+        this.left -= end - pos;
+        if (owner && !owner.onResponseData(d, pos, end)) this.pause();
+        if (this.left === 0) {
+          if (end < d.length) {
+            // More bytes than the Content-Length said: the framing cannot be trusted for another request.
+            this.keepAlive = false;
+          }
+          this.finish();
+          return d.length;
+        }
+        return end;
+      }
+      case Framing.Close:
+        if (owner && !owner.onResponseData(d, pos, d.length)) this.pause();
+        return d.length;
+      default: {
+        const ret = this.parser.execute(d, pos, d.length);
+        const end = this.parser.pos;
+        if (ret !== Errno.Ok && ret !== Errno.Paused) {
+          this.protocolError(`bad chunked body: ${this.parser.errorReason}`);
+          return d.length;
+        }
+        if (!this.decodeChunked && owner && end > pos && !owner.onResponseData(d, pos, end)) this.pause();
+        if (this.messageDone) {
+          if (end < d.length) this.keepAlive = false;
+          this.finish();
+          return d.length;
+        }
+        return end;
+      }
+    }
+  }
+
+  private finish(): void {
+    if (this.state !== State.Active) return;
+    const owner = this.owner;
+    const reusable = this.keepAlive && this.requestDone;
+    this.owner = undefined;
+    this.inBody = false;
+    this.parser.reset();
+    if (reusable) {
+      this.state = State.Idle;
+      this.socket.setTimeout(this.t.idleMs);
+      this.onRelease(this, true);
+    }
+    owner?.onResponseEnd();
+    if (!reusable) this.close();
+  }
+
+  private onEnd(): void {
+    if (this.state === State.Active && this.headDone && this.framing === Framing.Close) {
+      this.finish();
+      return;
+    }
+    this.fail('reset', this.headDone ? 'the endpoint closed the connection in the middle of the body' : 'the endpoint closed the connection before answering');
+  }
+
+  private onTimeout(): void {
+    if (this.state === State.Idle) return this.close();
+    if (this.state === State.Connecting) return this.fail('connect-failure', `connect timed out after ${this.t.connectMs} ms`);
+    const what = !this.headDone
+      ? this.requestDone
+        ? `the endpoint sent no response head within ${this.t.requestMs} ms`
+        : `the request body made no progress for ${this.t.idleMs} ms`
+      : `the response body made no progress for ${this.t.idleMs} ms`;
+    this.fail('timeout', what);
+  }
+
+  private protocolError(reason: string): void {
+    this.fail('protocol', `the endpoint sent a malformed response (${reason})`);
+  }
+
+  private fail(kind: 'connect-failure' | 'reset' | 'timeout' | 'protocol', detail: string): void {
+    if (this.state === State.Closed) return;
+    const owner = this.owner;
+    const replayable =
+      kind === 'reset' && this.uses > 1 && !this.gotResponseByte && (!this.requestHasBody || this.flushedRequestBytes === 0);
+    this.close();
+    owner?.onFailure(kind, detail, replayable);
+  }
+}
+
+function errText(err: NodeJS.ErrnoException): string {
+  return err.code ? `${err.code}: ${err.message}` : err.message;
+}
