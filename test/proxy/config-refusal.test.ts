@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { BUNDLE, cleanTmp, requireBundle, tmpFile } from './helpers';
+import { BUNDLE, cleanTmp, PROXY_NODE, requireBundle, tmpFile } from './helpers';
 
 function run(args: string[]): { code: number | null; stderr: string; stdout: string } {
   requireBundle();

@@ -11,6 +11,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { PROXY_NODE } from './runtime';
 
 /** One request as the backend saw it on the wire. */
 export interface BackendRequest {
@@ -490,7 +491,7 @@ export class ProxyProcess {
     this.dir = mkdtempSync(path.join(tmpdir(), 'hostile-'));
     const file = path.join(this.dir, 'config.json');
     writeFileSync(file, JSON.stringify(this.config, null, 2));
-    const child = spawn(PROXY_NODE, [BUNDLE, "--config", file], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(PROXY_NODE, [BUNDLE, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const keep = (d: Buffer) => {
       if (this.output.length < 200_000) this.output += d.toString();

@@ -2,12 +2,12 @@
  * Start-up, readiness, admin endpoints and the SIGTERM drain, through the real bundle.
  */
 import { spawn } from 'node:child_process';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import { STAT_NAMES } from '../../src/proxy/metrics/stats';
 import {
   Backend,
   BUNDLE,
+  PROXY_NODE,
   cleanTmp,
   defaultHandler,
   freePort,

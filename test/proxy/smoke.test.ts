@@ -3,7 +3,7 @@
  * naming the endpoints that never answered below 500.
  */
 import { spawn } from 'node:child_process';
-import { Backend, BUNDLE, cleanTmp, freePort, requireBundle, startBackend, staticSource, tmpFile } from './helpers';
+import { Backend, BUNDLE, cleanTmp, freePort, PROXY_NODE, requireBundle, startBackend, staticSource, tmpFile } from './helpers';
 
 interface Result {
   code: number | null;
