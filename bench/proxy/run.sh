@@ -203,8 +203,8 @@ CONF
   URL="http://$PROXY_HOST:$P_HAPROXY/"
   READY=$URL
 }
-start_plain() {
-  bg "$OUT/plain-proxy.log" taskset -c "$PCPU" node "$HERE/plain-proxy.js" --host $PROXY_HOST --port $P_PLAIN \
+start_plain() { # [node binary]
+  bg "$OUT/plain-proxy.log" taskset -c "$PCPU" "${1:-node}" "$HERE/plain-proxy.js" --host $PROXY_HOST --port $P_PLAIN \
     --backends "$B1:$PORT,$B2:$PORT,$B3:$PORT"
   URL="http://$PROXY_HOST:$P_PLAIN/"
   READY=$URL
@@ -226,8 +226,8 @@ lb_config() { # algorithm kind -> config file path
 CONF
   echo "$f"
 }
-start_lb() { # algorithm kind
-  bg "$OUT/lb-$1.log" taskset -c "$PCPU" node ${PROXY_NODE_FLAGS:---max-semi-space-size=2} "$BUNDLE" --config "$(lb_config "$1")"
+start_lb() { # algorithm kind [node binary]
+  bg "$OUT/lb-$1.log" taskset -c "$PCPU" "${2:-node}" ${PROXY_NODE_FLAGS:---max-semi-space-size=2} "$BUNDLE" --config "$(lb_config "$1")"
   URL="http://$PROXY_HOST:$P_LB/"
   READY="http://$PROXY_HOST:$P_ADMIN/readyz"
 }
@@ -281,6 +281,11 @@ measure() {
   done
 }
 
+# The pod image's Node (24.11.1), fetched from the npm registry once; its rows are marked -24.
+POD_NODE=""
+if [[ ${BENCH_POD_NODE:-1} == 1 ]]; then POD_NODE=$(bash "$ROOT/scripts/pod-node.sh" 2>/dev/null || true); fi
+[[ -z $POD_NODE ]] && log "warning: the pod's Node 24.11.1 could not be fetched; its rows are skipped"
+
 HAVE_LB=1
 if [[ ! -f $BUNDLE ]]; then
   HAVE_LB=0
@@ -294,7 +299,9 @@ run_throughput() {
   [[ $HAVE_NGINX == 1 ]] && measure throughput 64 nginx nginx round-robin start_nginx round-robin
   [[ $HAVE_HAPROXY == 1 ]] && measure throughput 64 haproxy haproxy roundrobin start_haproxy roundrobin
   measure throughput 64 plain-node plain-node round-robin start_plain
+  [[ -n $POD_NODE ]] && measure throughput 64 plain-node-24 plain-node round-robin start_plain "$POD_NODE"
   [[ $HAVE_LB == 1 ]] && measure throughput 64 this-proxy this-proxy round-robin start_lb round-robin
+  [[ $HAVE_LB == 1 && -n $POD_NODE ]] && measure throughput 64 this-proxy-24 this-proxy round-robin start_lb round-robin "$POD_NODE"
   stop_backends
 }
 run_slow() {
@@ -306,6 +313,7 @@ run_slow() {
   measure slow 32 plain-node plain-node round-robin start_plain
   if [[ $HAVE_LB == 1 ]]; then
     measure slow 32 this-proxy-peak-ewma this-proxy peak-ewma start_lb peak-ewma
+    [[ -n $POD_NODE ]] && measure slow 32 this-proxy-peak-ewma-24 this-proxy peak-ewma start_lb peak-ewma "$POD_NODE"
     measure slow 32 this-proxy-p2c this-proxy power-of-two-choices start_lb power-of-two-choices
     measure slow 32 this-proxy-least-conn this-proxy least-connections start_lb least-connections
     measure slow 32 this-proxy-rr this-proxy round-robin start_lb round-robin
@@ -320,6 +328,7 @@ cat >"$OUT/meta.json" <<META
   "secs": $SECS, "runs": $RUNS, "warmupSecs": $WARMUP,
   "cpus": $(nproc), "loadavgAtStart": "$(cut -d' ' -f1-3 /proc/loadavg)",
   "node": "$(node --version)",
+  "podNode": "$([[ -n $POD_NODE ]] && "$POD_NODE" --version || echo none)",
   "nginx": "$( (nginx -v 2>&1 || true) | sed 's/.*nginx\///')",
   "haproxy": "$( (haproxy -v 2>/dev/null || true) | head -1 | awk '{print $3}')",
   "wrk": "$( (wrk -v 2>&1 || true) | head -1 | awk '{print $2}')",

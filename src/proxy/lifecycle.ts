@@ -14,6 +14,7 @@ import { Discovery, startDiscovery } from './discovery';
 import type { UpstreamEndpoint } from './discovery/endpoint-set';
 import { ActiveHealthChecker } from './health/active';
 import { Listener } from './connection';
+import { Deadlines } from './deadlines';
 import type { Logger } from './log';
 import { ProxyMetrics } from './metrics/registry';
 import { Router } from './router';
@@ -49,7 +50,10 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
   const log = o.log;
   const discovery = startDiscovery(config, { dnsServers: o.dnsServers, log });
   const balancer = createBalancer(config.algorithm, { random: Math.random, now });
+  const t = config.timeouts;
+  const clock = new Deadlines(Math.min(t.connectMs, t.requestMs, t.idleMs, t.clientIdleMs, t.headersMs));
   const pools = new UpstreamPools({
+    clock,
     timeouts: config.timeouts,
     maxConnections: config.limits.maxInFlightPerEndpoint,
     maxIdle: config.limits.maxIdlePerEndpoint,
@@ -66,7 +70,7 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
     ready: () => !draining && router !== undefined && router.hasEligible(),
   };
   const metrics = new ProxyMetrics(view, o.defaultMetrics ?? true);
-  router = new Router({ config, set: discovery.set, balancer, pools, metrics, log, now });
+  router = new Router({ config, set: discovery.set, balancer, pools, clock, metrics, log, now });
   const r = router;
   const checker = config.healthCheck
     ? new ActiveHealthChecker(config.healthCheck, log, () => r.eligibility.invalidate())

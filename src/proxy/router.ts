@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { ProxyConfig } from '../config';
 import { extractHashKey, parseLoadReport } from './balancer';
 import type { Balancer } from './balancer/types';
+import type { Deadlines } from './deadlines';
 import type { EndpointSet, UpstreamEndpoint } from './discovery/endpoint-set';
 import { Eligibility } from './health/eligibility';
 import { OutlierDetector } from './health/outlier';
@@ -22,6 +23,7 @@ export interface RouterDeps {
   readonly set: EndpointSet;
   readonly balancer: Balancer;
   readonly pools: UpstreamPools;
+  readonly clock: Deadlines;
   readonly metrics: ProxyMetrics;
   readonly log: Logger;
   readonly now: () => number;
@@ -32,6 +34,7 @@ export class Router {
   public readonly set: EndpointSet;
   public readonly balancer: Balancer;
   public readonly pools: UpstreamPools;
+  public readonly clock: Deadlines;
   public readonly metrics: ProxyMetrics;
   public readonly log: Logger;
   public readonly now: () => number;
@@ -56,6 +59,7 @@ export class Router {
     this.set = d.set;
     this.balancer = d.balancer;
     this.pools = d.pools;
+    this.clock = d.clock;
     this.metrics = d.metrics;
     this.log = d.log;
     this.now = d.now;

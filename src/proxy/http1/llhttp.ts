@@ -127,9 +127,19 @@ const w = instance.exports as unknown as Exports;
 
 let bufPtr = 0;
 let bufSize = 0;
+/** Views of the instance's memory, made again only when the memory grows (its ArrayBuffer is then replaced). */
+let memBytes = Buffer.from(w.memory.buffer);
+let memView = new DataView(w.memory.buffer);
+function memory(): Buffer {
+  if (memBytes.buffer !== w.memory.buffer) {
+    memBytes = Buffer.from(w.memory.buffer);
+    memView = new DataView(w.memory.buffer);
+  }
+  return memBytes;
+}
 
 function cString(ptr: number): string {
-  const mem = Buffer.from(w.memory.buffer);
+  const mem = memory();
   let end = ptr;
   while (mem[end] !== 0) end++;
   return latin1(mem, ptr, end);
@@ -161,7 +171,7 @@ export class Parser {
       bufSize = Math.ceil(len / 16_384) * 16_384;
       bufPtr = w.malloc(bufSize);
     }
-    new Uint8Array(w.memory.buffer, bufPtr, len).set(data.subarray(start, end));
+    data.copy(memory(), bufPtr, start, end);
     chunk = data;
     chunkStart = start;
     chunkPtr = bufPtr;
@@ -204,12 +214,14 @@ export class Parser {
 
   /** llhttp's flags for the current message (F_CHUNKED, F_CONTENT_LENGTH, F_TRANSFER_ENCODING...). */
   public get flags(): number {
-    return new DataView(w.memory.buffer).getUint16(this.ptr + OFF_FLAGS, true);
+    memory();
+    return memView.getUint16(this.ptr + OFF_FLAGS, true);
   }
 
   /** The parsed Content-Length (valid when F_CONTENT_LENGTH is set). */
   public get contentLength(): number {
-    return Number(new DataView(w.memory.buffer).getBigUint64(this.ptr + OFF_CONTENT_LENGTH, true));
+    memory();
+    return Number(memView.getBigUint64(this.ptr + OFF_CONTENT_LENGTH, true));
   }
 
   public destroy(): void {

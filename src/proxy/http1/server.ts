@@ -9,17 +9,18 @@
  * a `Connection: close` request) are held, unparsed, until its answer is sent. So a bad second request can never
  * disturb the first one's answer, and a request on a closing connection is never read.
  *
- * Timers are per state, on the socket's inactivity timer: clientIdleMs in idle; headersMs for the whole head (an
- * absolute deadline, so a slowloris client that trickles header bytes is still cut); idleMs while the body streams
- * (no progress, not a total: a long upload that keeps moving is never cut); none while the endpoint thinks; idleMs
- * while the answer is written (write progress, so a slow reader that keeps reading is fine).
+ * One deadline per state (see deadlines.ts): clientIdleMs in idle; headersMs for the whole head (absolute, so a
+ * slowloris client that trickles header bytes is still cut); idleMs while the body streams (no progress, not a total:
+ * a long upload that keeps moving is never cut); none while the endpoint thinks; idleMs while written bytes wait for a
+ * slow reader (so a reader that keeps reading is fine).
  */
 import { STATUS_CODES } from 'node:http';
 import type * as net from 'node:net';
 import { Exchange, Downstream, RequestHead } from '../exchange';
 import { connectionTokens, forwardRequestHeaders, hostProblem, scanRequestHead, RequestHeadScan, serializeHead } from '../http/headers';
+import type { Expiring } from '../deadlines';
 import type { Router } from '../router';
-import { Errno, F_CHUNKED, F_CONTENT_LENGTH, Parser, ParserEvents, ParserKind, latin1, trimValues } from './llhttp';
+import { Errno, F_CHUNKED, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, Parser, ParserEvents, ParserKind, latin1, trimValues } from './llhttp';
 import { openTunnel } from './tunnel';
 
 const enum State {
@@ -31,8 +32,8 @@ const enum State {
   Closing,
 }
 
-/** llhttp errors that name a status other than 400 (RFC 9112: unknown method 501, version 505, coding 501). */
-const ERRNO_STATUS: Record<number, number> = { 6: 501, 9: 505, 15: 501 };
+/** llhttp errors that name a status other than 400 (RFC 9112: unknown method 501, unsupported version 505). */
+const ERRNO_STATUS: Record<number, number> = { 6: 501, 9: 505 };
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
 export interface ConnectionHooks {
@@ -42,7 +43,8 @@ export interface ConnectionHooks {
   http2(socket: net.Socket, first: Buffer): void;
 }
 
-export class Http1Downstream implements ParserEvents, Downstream, RequestHeadScan {
+export class Http1Downstream implements ParserEvents, Downstream, RequestHeadScan, Expiring {
+  public deadline: number;
   public headSent = false;
   public http10 = false;
   public withBody = false;
@@ -79,10 +81,13 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
     this.remoteAddress = socket.remoteAddress;
     this.parser = new Parser(ParserKind.Request, this);
     socket.setNoDelay(true);
-    socket.setTimeout(r.config.timeouts.clientIdleMs);
+    this.deadline = r.clock.in(r.config.timeouts.clientIdleMs);
+    r.clock.add(this);
     socket.on('data', (d: Buffer) => this.onData(d));
-    socket.on('timeout', () => this.onTimeout());
-    socket.on('drain', () => this.ex?.resumeResponse());
+    socket.on('drain', () => {
+      this.deadline = Infinity;
+      this.ex?.resumeResponse();
+    });
     socket.on('end', () => this.onEnd());
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.onClose());
@@ -139,7 +144,7 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
     this.url = '';
     this.fields = [];
     this.inValue = false;
-    this.socket.setTimeout(this.r.config.timeouts.headersMs);
+    this.deadline = this.headStarted + this.r.config.timeouts.headersMs;
   }
 
   private readHead(d: Buffer, pos: number): number {
@@ -170,6 +175,7 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
 
   private readBody(d: Buffer, pos: number): number {
     const ex = this.ex as Exchange | undefined;
+    this.deadline = this.r.clock.in(this.r.config.timeouts.idleMs);
     if (!this.chunked) {
       const end = Math.min(d.length, pos + this.bodyLeft);
       this.bodyLeft -= end - pos;
@@ -202,7 +208,7 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
   private requestComplete(): void {
     this.parser.reset();
     this.state = State.Waiting;
-    this.socket.setTimeout(0);
+    this.deadline = Infinity;
     this.ex?.requestEnd();
   }
 
@@ -256,6 +262,10 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
     this.messageDone = false;
     if (this.chunked) p.resume();
     else p.reset();
+    if ((flags & F_TRANSFER_ENCODING) !== 0 && !this.chunked) {
+      // RFC 9112 6.1: a request whose final coding is not chunked has no knowable length.
+      return this.refuse(501, 'the only request transfer coding understood is a final "chunked"');
+    }
     const problem = requestProblem(method, this.url, fields, this.http10, major);
     if (problem !== undefined) return this.refuse(problem[0], problem[1]);
     scanRequestHead(fields, this);
@@ -294,11 +304,11 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
     const ex = (this.ex = new Exchange(r, this, head));
     if (head.bodyLength !== 0) {
       this.state = State.Body;
-      this.socket.setTimeout(r.config.timeouts.idleMs);
+      this.deadline = r.clock.in(r.config.timeouts.idleMs);
       if (expect && !this.http10) this.socket.write(CONTINUE);
     } else {
       this.state = State.Waiting;
-      this.socket.setTimeout(0);
+      this.deadline = Infinity;
     }
     ex.start();
   }
@@ -327,18 +337,23 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
     else if (this.http10) headers.push('connection', 'keep-alive');
     this.headOut = serializeHead(`HTTP/1.1 ${status} ${reason || STATUS_CODES[status] || ''}`, headers);
     this.headSent = true;
-    if (this.state === State.Waiting) this.socket.setTimeout(this.r.config.timeouts.idleMs);
   }
 
   public sendData(data: Buffer, start: number, end: number): boolean {
-    const chunk = start === 0 && end === data.length ? data : data.subarray(start, end);
     const head = this.headOut;
-    if (head === undefined) return this.socket.write(chunk);
-    this.headOut = undefined;
-    this.socket.cork();
-    this.socket.write(head, 'latin1');
-    const ok = this.socket.write(chunk);
-    this.socket.uncork();
+    let ok: boolean;
+    if (head === undefined) {
+      ok = this.socket.write(start === 0 && end === data.length ? data : data.subarray(start, end));
+    } else {
+      // Head and first bytes leave in one write: one buffer, not a writev of a string and a buffer.
+      this.headOut = undefined;
+      const out = Buffer.allocUnsafe(head.length + end - start);
+      out.write(head, 0, 'latin1');
+      data.copy(out, head.length, start, end);
+      ok = this.socket.write(out);
+    }
+    // A slow reader has idleMs to take what is buffered; the deadline is off again at 'drain'.
+    if (!ok) this.deadline = this.r.clock.in(this.r.config.timeouts.idleMs);
     return ok;
   }
 
@@ -369,7 +384,7 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
   public tunnel(up: net.Socket, rest: Buffer, reason: string, headers: string[]): void {
     const ex = this.ex as Exchange;
     this.state = State.Tunnel;
-    this.socket.setTimeout(0);
+    this.deadline = Infinity;
     this.socket.removeAllListeners('data');
     this.socket.write(serializeHead(`HTTP/1.1 101 ${reason || 'Switching Protocols'}`, headers), 'latin1');
     if (rest.length > 0) this.socket.write(rest);
@@ -388,7 +403,7 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
       return;
     }
     this.state = State.Idle;
-    this.socket.setTimeout(this.r.config.timeouts.clientIdleMs);
+    this.deadline = this.r.clock.in(this.r.config.timeouts.clientIdleMs);
     const next = this.pending;
     if (next === undefined || this.consuming) return;
     this.pending = undefined;
@@ -401,13 +416,14 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
     if (this.state === State.Closing) return;
     this.state = State.Closing;
     this.pending = undefined;
-    this.socket.setTimeout(this.r.config.timeouts.idleMs);
+    this.deadline = this.r.clock.in(this.r.config.timeouts.idleMs);
     this.socket.end();
   }
 
   // ---- socket events ----
 
-  private onTimeout(): void {
+  public onDeadline(): void {
+    this.deadline = Infinity;
     switch (this.state) {
       case State.Head:
         return this.refuse(408, `request head not complete within ${this.r.config.timeouts.headersMs} ms`);
@@ -429,6 +445,7 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.r.clock.delete(this);
     this.parser.destroy();
     const ex = this.ex;
     this.ex = undefined;

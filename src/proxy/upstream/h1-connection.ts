@@ -2,10 +2,10 @@
  * One HTTP/1.1 connection to an endpoint: connect, write one request at a time, parse the response with llhttp in
  * strict mode, and hand the head and the body's bytes to the try that owns the connection.
  *
- * States: connecting -> active (a try owns it) -> idle (in its pool) -> active ... -> closed. Timers are per state, on
- * the socket's own inactivity timer: connectMs while connecting; idleMs while the request body streams; requestMs
- * from the request's last byte to the response head; idleMs between response body reads (paused while the client is
- * the slow side); idleMs while idle in the pool, then the connection closes.
+ * States: connecting -> active (a try owns it) -> idle (in its pool) -> active ... -> closed. One deadline per state
+ * (see deadlines.ts): connectMs while connecting; idleMs while a request body write waits for the endpoint to read;
+ * requestMs from the request's last byte to the response head; idleMs between response body reads (none while the
+ * client is the slow side); idleMs while idle in the pool, then the connection closes.
  *
  * The response body is passed on as ranges of the bytes that arrived, in their framing: Content-Length and
  * close-delimited bodies are counted here without the parser, chunked bodies run through llhttp (which checks the
@@ -13,6 +13,7 @@
  * instead (an HTTP/1.0 client cannot read chunked).
  */
 import * as net from 'node:net';
+import type { Deadlines, Expiring } from '../deadlines';
 import { Errno, F_CHUNKED, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, Parser, ParserEvents, ParserKind, trimValues } from '../http1/llhttp';
 
 /** How a response body is framed. */
@@ -67,7 +68,8 @@ const enum State {
   Closed,
 }
 
-export class H1Connection implements ParserEvents {
+export class H1Connection implements ParserEvents, Expiring {
+  public deadline: number;
   public readonly socket: net.Socket;
   private readonly parser: Parser;
   private state = State.Connecting;
@@ -98,24 +100,28 @@ export class H1Connection implements ParserEvents {
     host: string,
     port: number,
     private readonly t: ConnectionTimeouts,
+    private readonly clock: Deadlines,
     private readonly onRelease: (conn: H1Connection, reusable: boolean) => void,
     owner: ConnectionOwner,
   ) {
     this.owner = owner;
     this.parser = new Parser(ParserKind.Response, this);
     const s = (this.socket = net.connect({ host, port, noDelay: true }));
-    s.setTimeout(t.connectMs);
+    this.deadline = clock.in(t.connectMs);
+    clock.add(this);
     s.on('connect', () => {
       this.state = State.Active;
-      s.setTimeout(t.idleMs);
+      this.deadline = Infinity;
       this.owner?.onConnected(this);
     });
     s.on('data', (d: Buffer) => this.onData(d));
     s.on('end', () => this.onEnd());
     s.on('error', (err: NodeJS.ErrnoException) => this.fail(this.state === State.Connecting ? 'connect-failure' : 'reset', errText(err)));
     s.on('close', () => this.fail('reset', 'the endpoint closed the connection before answering'));
-    s.on('timeout', () => this.onTimeout());
-    s.on('drain', () => this.owner?.onWritable());
+    s.on('drain', () => {
+      if (!this.requestDone) this.deadline = Infinity;
+      this.owner?.onWritable();
+    });
   }
 
   public get idle(): boolean {
@@ -126,7 +132,7 @@ export class H1Connection implements ParserEvents {
   public assign(owner: ConnectionOwner): void {
     this.owner = owner;
     this.state = State.Active;
-    this.socket.setTimeout(this.t.idleMs);
+    this.deadline = Infinity;
     owner.onConnected(this);
   }
 
@@ -146,28 +152,31 @@ export class H1Connection implements ParserEvents {
     if (!err) this.flushedRequestBytes++;
   };
 
-  /** Writes request body bytes; false means wait for onWritable(). */
+  /** Writes request body bytes; false means wait for onWritable() (the endpoint then has idleMs to read on). */
   public writeBody(data: Buffer): boolean {
-    return this.socket.write(data, this.flushed);
+    if (this.socket.write(data, this.flushed)) return true;
+    this.deadline = this.clock.in(this.t.idleMs);
+    return false;
   }
 
   /** The request's last byte was handed over: the endpoint now has requestMs to start its answer. */
   public endRequest(): void {
     this.requestDone = true;
-    if (!this.headDone) this.socket.setTimeout(this.t.requestMs);
+    if (!this.headDone) this.deadline = this.clock.in(this.t.requestMs);
   }
 
+  /** The client is the slow side: stop reading, and stop the clock (the client's own deadline covers it). */
   public pause(): void {
     if (this.paused) return;
     this.paused = true;
     this.socket.pause();
-    this.socket.setTimeout(0);
+    this.deadline = Infinity;
   }
 
   public resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    this.socket.setTimeout(this.t.idleMs);
+    this.deadline = this.clock.in(this.t.idleMs);
     this.socket.resume();
   }
 
@@ -181,6 +190,7 @@ export class H1Connection implements ParserEvents {
     if (this.state === State.Closed) return;
     this.state = State.Closed;
     this.owner = undefined;
+    this.clock.delete(this);
     this.parser.destroy();
     this.socket.destroy();
     this.onRelease(this, false);
@@ -237,6 +247,7 @@ export class H1Connection implements ParserEvents {
       return;
     }
     this.gotResponseByte = true;
+    if (this.headDone && !this.paused) this.deadline = this.clock.in(this.t.idleMs);
     let pos = 0;
     while (pos < d.length && this.state === State.Active) {
       if (!this.headDone) {
@@ -261,11 +272,11 @@ export class H1Connection implements ParserEvents {
         const owner = this.owner;
         this.state = State.Closed;
         this.owner = undefined;
+        this.clock.delete(this);
         this.parser.destroy();
         this.socket.removeAllListeners('data');
-        this.socket.setTimeout(0);
+        this.socket.removeAllListeners('drain');
         this.onRelease(this, false);
-        this.socket.removeAllListeners('timeout');
         owner?.onUpgrade(this.socket, d.subarray(pos), this.reason, headers);
         return false;
       }
@@ -283,6 +294,7 @@ export class H1Connection implements ParserEvents {
     if (this.framing === Framing.Chunked) this.parser.resume();
     else this.parser.reset();
     this.inBody = true;
+    if (!this.paused) this.deadline = this.clock.in(this.t.idleMs);
     this.owner?.onResponseHead({ status, reason: this.reason, headers, framing: this.framing, length: this.left });
     if (this.state !== State.Active) return false;
     if (this.framing === Framing.None || (this.framing === Framing.Length && this.left === 0)) this.finish();
@@ -337,7 +349,7 @@ export class H1Connection implements ParserEvents {
     this.parser.reset();
     if (reusable) {
       this.state = State.Idle;
-      this.socket.setTimeout(this.t.idleMs);
+      this.deadline = this.clock.in(this.t.idleMs);
       this.onRelease(this, true);
     }
     owner?.onResponseEnd();
@@ -352,7 +364,7 @@ export class H1Connection implements ParserEvents {
     this.fail('reset', this.headDone ? 'the endpoint closed the connection in the middle of the body' : 'the endpoint closed the connection before answering');
   }
 
-  private onTimeout(): void {
+  public onDeadline(): void {
     if (this.state === State.Idle) return this.close();
     if (this.state === State.Connecting) return this.fail('connect-failure', `connect timed out after ${this.t.connectMs} ms`);
     const what = !this.headDone

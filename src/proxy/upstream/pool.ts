@@ -10,6 +10,7 @@
  * The stale keep-alive race (the endpoint closes an idle connection just as a request is written to it) surfaces as
  * a `replayable` failure of the connection; the try then goes again once on a fresh connection (see exchange.ts).
  */
+import type { Deadlines } from '../deadlines';
 import type { UpstreamEndpoint } from '../discovery/endpoint-set';
 import { ConnectionOwner, ConnectionTimeouts, H1Connection } from './h1-connection';
 
@@ -17,6 +18,7 @@ export interface PoolOptions {
   readonly timeouts: ConnectionTimeouts;
   readonly maxConnections: number;
   readonly maxIdle: number;
+  readonly clock: Deadlines;
 }
 
 class EndpointPool {
@@ -46,7 +48,7 @@ export class UpstreamPools {
     }
     p.open++;
     const pool = p;
-    new H1Connection(ep.address, ep.port, this.o.timeouts, (c, reusable) => this.release(pool, c, reusable), owner);
+    new H1Connection(ep.address, ep.port, this.o.timeouts, this.o.clock, (c, reusable) => this.release(pool, c, reusable), owner);
   }
 
   private release(p: EndpointPool, c: H1Connection, reusable: boolean): void {

@@ -1,0 +1,158 @@
+/**
+ * Fault suite, big bodies: a 1 GiB upload to a backend that reads with pauses, and a 1 GiB download to a client that
+ * reads with pauses. The bytes must arrive intact (sha256 computed while streaming, at both ends) and the proxy must
+ * hold them back rather than buffer them: its peak VmRSS, sampled every 100 ms, stays bounded.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RssSampler, within } from './fault-helpers';
+import { cleanTmp, RunningProxy, startProxy } from './helpers';
+
+const BACKEND_HOST = '127.0.0.160';
+const MiB = 1024 * 1024;
+const SIZE = 1024 * MiB;
+/** A reader stops this long every PAUSE_EVERY bytes: long enough that a proxy without backpressure would buffer far past the RSS bound. */
+const PAUSE_MS = 300;
+const PAUSE_EVERY = 128 * MiB;
+const RSS_BOUND_MB = 150;
+
+/** 1 MiB blocks of one random pattern, each stamped with its index every 64 KiB so that no two blocks are equal. */
+function* blocks(total: number): Generator<Buffer> {
+  const pattern = randomBytes(MiB);
+  for (let i = 0; i * MiB < total; i++) {
+    const b = Buffer.allocUnsafe(Math.min(MiB, total - i * MiB));
+    pattern.copy(b, 0, 0, b.length);
+    for (let off = 0; off + 8 <= b.length; off += 65_536) b.writeUInt32BE(i, off), b.writeUInt32BE(off, off + 4);
+    yield b;
+  }
+}
+
+/** Writes `total` bytes of blocks() to `out`, honouring backpressure; returns their sha256. */
+async function writeAll(out: http.ClientRequest | http.ServerResponse, total: number): Promise<string> {
+  const h = createHash('sha256');
+  for (const b of blocks(total)) {
+    h.update(b);
+    if (!out.write(b)) await new Promise<void>((resolve) => out.once('drain', resolve));
+  }
+  out.end();
+  return h.digest('hex');
+}
+
+/** Reads a stream to its end with a pause every PAUSE_EVERY bytes; returns its length and sha256. */
+function readSlowly(src: http.IncomingMessage): Promise<{ bytes: number; sha: string }> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    let bytes = 0;
+    let nextPause = PAUSE_EVERY;
+    src.on('data', (d: Buffer) => {
+      h.update(d);
+      bytes += d.length;
+      if (bytes >= nextPause) {
+        nextPause += PAUSE_EVERY;
+        src.pause();
+        setTimeout(() => src.resume(), PAUSE_MS);
+      }
+    });
+    src.on('end', () => resolve({ bytes, sha: h.digest('hex') }));
+    src.on('error', reject);
+    src.on('aborted', () => reject(new Error(`aborted after ${bytes} bytes`)));
+  });
+}
+
+describe('fault suite: 1 GiB bodies through the proxy', () => {
+  let backend: http.Server | undefined;
+  let proxy: RunningProxy | undefined;
+
+  afterEach(async () => {
+    await proxy?.stop('SIGKILL');
+    proxy = undefined;
+    if (backend) {
+      const b = backend;
+      await new Promise<void>((resolve) => {
+        b.close(() => resolve());
+        b.closeAllConnections();
+      });
+    }
+    backend = undefined;
+  });
+  afterAll(cleanTmp);
+
+  async function setup(handler: http.RequestListener): Promise<RunningProxy> {
+    const b = (backend = http.createServer(handler));
+    await new Promise<void>((resolve) => b.listen(0, BACKEND_HOST, () => resolve()));
+    const port = (b.address() as AddressInfo).port;
+    // requestMs far below the transfer time: it counts from the request's end, so it must not cut either body.
+    proxy = await startProxy({
+      upstream: { port, sources: [{ kind: 'static', endpoints: [{ address: BACKEND_HOST }] }] },
+      timeouts: { requestMs: 2_000, idleMs: 5_000 },
+    }, { env: { NODE_OPTIONS: process.env.XFLAGS ?? '' } });
+    return proxy;
+  }
+
+  test('a 1 GiB upload to a backend that reads with pauses arrives intact, and the proxy RSS stays bounded', async () => {
+    let received: (r: { bytes: number; sha: string } | Error) => void = () => undefined;
+    const got = new Promise<{ bytes: number; sha: string }>((resolve, reject) => {
+      received = (r) => (r instanceof Error ? reject(r) : resolve(r));
+    });
+    const p = await setup((req, res) => {
+      readSlowly(req).then((r) => {
+        received(r);
+        res.end(JSON.stringify(r));
+      }, received);
+    });
+    const rss = new RssSampler(p.child.pid!);
+    const t0 = Date.now();
+    const req = http.request({ host: p.host, port: p.port, method: 'POST', path: '/upload', agent: false, headers: { 'content-length': SIZE } });
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+    });
+    const sent = await within(writeAll(req, SIZE), 60_000, 'upload written');
+    const [atBackend, reply] = await within(Promise.all([got, answer]), 30_000, 'upload answered');
+    const ms = Date.now() - t0;
+    const { peak } = rss.stop(); console.log(rss.samples.map((x) => x.toFixed(0)).join(" "));
+    console.log(`1 GiB upload: ${ms} ms (${((SIZE / MiB / ms) * 1000).toFixed(0)} MiB/s), proxy peak VmRSS ${peak.toFixed(1)} MiB`);
+    expect(reply.status).toBe(200);
+    expect(atBackend.bytes).toBe(SIZE);
+    expect(atBackend.sha).toBe(sent);
+    expect(peak).toBeLessThan(RSS_BOUND_MB);
+  }, 90_000);
+
+  test('a 1 GiB chunked download to a client that reads with pauses arrives intact, and the proxy RSS stays bounded', async () => {
+    let sent: Promise<string> | undefined;
+    await setup((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }); // no length: chunked
+      sent = writeAll(res, SIZE);
+    });
+    const p = proxy as RunningProxy;
+    const rss = new RssSampler(p.child.pid!);
+    const t0 = Date.now();
+    const got = await within(
+      new Promise<{ status: number; chunked: boolean; bytes: number; sha: string }>((resolve, reject) => {
+        const req = http.get({ host: p.host, port: p.port, path: '/download', agent: false }, (res) => {
+          readSlowly(res).then(
+            (r) => resolve({ status: res.statusCode ?? 0, chunked: res.headers['transfer-encoding'] === 'chunked', ...r }),
+            reject,
+          );
+        });
+        req.on('error', reject);
+      }),
+      90_000,
+      'download',
+    );
+    const ms = Date.now() - t0;
+    const { peak } = rss.stop(); console.log(rss.samples.map((x) => x.toFixed(0)).join(" "));
+    console.log(`1 GiB download: ${ms} ms (${((SIZE / MiB / ms) * 1000).toFixed(0)} MiB/s), proxy peak VmRSS ${peak.toFixed(1)} MiB`);
+    expect(got.status).toBe(200);
+    expect(got.chunked).toBe(true);
+    expect(got.bytes).toBe(SIZE);
+    expect(got.sha).toBe(await sent);
+    expect(peak).toBeLessThan(RSS_BOUND_MB);
+  }, 120_000);
+});
