@@ -23,6 +23,8 @@ export interface BackendRequest {
   readonly headers: ReadonlyArray<readonly [string, string]>;
   readonly rawHead: string;
   body: Buffer;
+  /** The body as it arrived, framing included (chunk sizes, extensions, trailers). */
+  rawBody: Buffer;
   /** True once the body ended exactly where its framing said; false if the connection closed first. */
   complete: boolean;
   /** Everything in this request that a strict HTTP/1.1 origin would find ambiguous or malformed. */
@@ -184,6 +186,7 @@ export class RecordingBackend {
       headers: [],
       rawHead: st.buf.toString('latin1'),
       body: Buffer.alloc(0),
+      rawBody: Buffer.alloc(0),
       complete: false,
       problems: [msg],
     };
@@ -209,6 +212,7 @@ export class RecordingBackend {
           headers: h.headers,
           rawHead,
           body: Buffer.alloc(0),
+          rawBody: Buffer.alloc(0),
           complete: false,
           problems: h.problems,
         };
@@ -251,8 +255,18 @@ export class RecordingBackend {
     socket.once('close', () => clearInterval(timer));
   }
 
-  /** Consumes body bytes; true when the request's body is complete. */
+  /** Consumes body bytes, keeping the raw ones too; true when the request's body is complete. */
   private body(st: ConnState): boolean {
+    const before = st.buf;
+    try {
+      return this.decodeBody(st);
+    } finally {
+      const req = st.cur!;
+      req.rawBody = Buffer.concat([req.rawBody, before.subarray(0, before.length - st.buf.length)]);
+    }
+  }
+
+  private decodeBody(st: ConnState): boolean {
     const req = st.cur!;
     const f = st.framing!;
     if (f.kind === 'length') {

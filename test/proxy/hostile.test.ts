@@ -328,29 +328,48 @@ const CASES: HostileCase[] = [
   },
 ];
 
-/** Valid requests that must pass, so that a proxy rejecting everything cannot pass the suite. */
-const CONTROLS: Array<{ name: string; send: (t: string) => string; body: string }> = [
-  { name: 'forwards a plain GET', send: (t) => get(t), body: '' },
-  { name: 'forwards a POST with Content-Length and its body', send: (t) => post(t, 'Content-Length: 5\r\n', 'hello'), body: 'hello' },
+/**
+ * Valid requests that must pass, so that a proxy rejecting everything cannot pass the suite. `head` is what the
+ * backend must get, byte for byte, after the request line (the request id varies: `<id>`); `raw` is the body as it
+ * must arrive, framing included: a chunked body passes through as sent, never re-chunked.
+ */
+const FWD = 'x-forwarded-for: 127.0.0.1\r\nx-forwarded-proto: http\r\nx-forwarded-host: hostile.test\r\nx-request-id: <id>';
+const CONTROLS: Array<{ name: string; send: (t: string) => string; body: string; head: string; raw: string }> = [
+  { name: 'forwards a plain GET', send: (t) => get(t), body: '', head: `${H}${FWD}`, raw: '' },
   {
-    name: 'forwards a chunked POST with its whole body',
+    name: 'forwards a POST with Content-Length and its body',
+    send: (t) => post(t, 'Content-Length: 5\r\n', 'hello'),
+    body: 'hello',
+    head: `${H}Content-Length: 5\r\n${FWD}`,
+    raw: 'hello',
+  },
+  {
+    name: 'forwards a chunked POST with its whole body, framing untouched',
     send: (t) => chunkedPost(t, '5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n'),
     body: 'hello world',
+    head: `${H}${FWD}\r\ntransfer-encoding: chunked`,
+    raw: '5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
   },
   {
-    name: 'forwards a chunked POST with a short chunk extension',
-    send: (t) => chunkedPost(t, '5;name=value\r\nhello\r\n0\r\n\r\n'),
+    name: 'forwards a chunked POST with a short chunk extension and a trailer as sent',
+    send: (t) => chunkedPost(t, '5;name=value\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n'),
     body: 'hello',
+    head: `${H}${FWD}\r\ntransfer-encoding: chunked`,
+    raw: '5;name=value\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n',
   },
   {
-    name: 'forwards a POST sent with Expect: 100-continue',
+    name: 'forwards a POST sent with Expect: 100-continue, without the Expect',
     send: (t) => post(t, 'Content-Length: 5\r\nExpect: 100-continue\r\n', 'hello'),
     body: 'hello',
+    head: `${H}Content-Length: 5\r\n${FWD}`,
+    raw: 'hello',
   },
   {
     name: `forwards a 2 KiB header (under maxRequestHeaderBytes ${MAX_HEADER_BYTES})`,
     send: (t) => get(t, `X-Big: ${'a'.repeat(2_048)}\r\n`),
     body: '',
+    head: `${H}X-Big: ${'a'.repeat(2_048)}\r\n${FWD}`,
+    raw: '',
   },
 ];
 
@@ -446,6 +465,9 @@ describe('proxy under hostile HTTP/1.1 input', () => {
       expect(got[0].problems).toEqual([]);
       expect(got[0].complete).toBe(true);
       expect(got[0].body.toString('latin1')).toBe(c.body);
+      const head = got[0].rawHead.replace(/x-request-id: [^\r]+/, 'x-request-id: <id>');
+      expect(head).toBe(`${got[0].requestLine}\r\n${c.head}`);
+      expect(got[0].rawBody.toString('latin1')).toBe(c.raw);
     },
     10_000,
   );
