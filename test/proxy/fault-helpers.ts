@@ -189,8 +189,8 @@ export interface RawReply {
 export class RawBackend {
   /** Request heads as received, in order. */
   public readonly heads: string[] = [];
-  /** Request heads that arrived on a connection after a poisoned reply. */
-  public readonly misuse: string[] = [];
+  /** Requests that arrived on a connection after a poisoned reply, with the target that reply answered. */
+  public readonly misuse: Array<{ readonly after: string; readonly head: string }> = [];
   public port = 0;
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
@@ -220,7 +220,7 @@ export class RawBackend {
     s.on('close', () => this.sockets.delete(s));
     s.on('error', () => undefined);
     let buf = Buffer.alloc(0);
-    let poisoned = false;
+    let poisonedBy: string | undefined;
     let busy = false;
     const pump = async (): Promise<void> => {
       if (busy) return;
@@ -234,15 +234,15 @@ export class RawBackend {
         if (buf.length < end + 4 + bodyLen) break;
         buf = buf.subarray(end + 4 + bodyLen);
         this.heads.push(head);
-        if (poisoned) this.misuse.push(head);
         const target = head.split(' ')[1] ?? '';
+        if (poisonedBy !== undefined) this.misuse.push({ after: poisonedBy, head });
         const reply = this.answer(target, head);
         for (const step of reply.send) {
           if (s.destroyed) break;
           if (typeof step === 'object' && !Buffer.isBuffer(step)) await sleep(step.pauseMs);
           else s.write(typeof step === 'string' ? Buffer.from(step, 'latin1') : step);
         }
-        if (reply.poisoned) poisoned = true;
+        if (reply.poisoned) poisonedBy ??= target;
         if (reply.close === 'end') s.end();
         else if (reply.close === 'destroy') s.destroy();
         if (reply.close) break;

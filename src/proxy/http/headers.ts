@@ -2,14 +2,13 @@
  * Header rewriting for an HTTP/1.1 reverse proxy (RFC 9110 section 7.6.1).
  *
  * Hop-by-hop headers describe one connection and never cross the proxy: Connection and every header it names,
- * Keep-Alive, Proxy-*, TE, Trailer, Transfer-Encoding and Upgrade. Expect is also dropped: Node's server already
- * answered `100-continue` and the upstream client does its own framing.
+ * Keep-Alive, Proxy-*, TE, Trailer, Transfer-Encoding and Upgrade. Expect is also dropped: the HTTP/1.1 codec answers
+ * `100-continue` itself, and each side's framing is written by the codec.
  *
  * The request side works on `rawHeaders` (a flat [name, value, ...] list), so duplicates and case survive, and hands
  * the upstream client a flat list too. One toLowerCase per header name and a switch; no regular expressions.
  */
 import { randomBytes } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 
 function isHopByHop(lower: string): boolean {
   switch (lower) {
@@ -141,30 +140,6 @@ function plainConnection(v: string): boolean {
   return (n === 10 && v.toLowerCase() === 'keep-alive') || (n === 5 && v.toLowerCase() === 'close');
 }
 
-/**
- * The upstream response's end-to-end headers as a flat [name, value, ...] list for `writeHead`, hop-by-hop ones
- * left out. Building a new list is cheaper than deleting keys from the parsed object (deletes push V8 objects into
- * dictionary mode), and this runs once per response.
- */
-export function responseHeaderList(headers: IncomingHttpHeaders, close: boolean): string[] {
-  const conn = headers.connection;
-  let listed: string[] | undefined;
-  if (conn !== undefined) {
-    const v = Array.isArray(conn) ? conn.join(',') : conn;
-    if (!plainConnection(v)) listed = connectionTokens(v);
-  }
-  const out: string[] = [];
-  for (const name in headers) {
-    if (isHopByHop(name) || (listed !== undefined && listed.includes(name))) continue;
-    const v = headers[name];
-    if (v === undefined) continue;
-    if (typeof v === 'string') out.push(name, v);
-    else for (const one of v) out.push(name, one);
-  }
-  if (close) out.push('connection', 'close');
-  return out;
-}
-
 /** What the request path needs from the client's head besides the forwarded list. */
 export interface RequestHeadScan {
   /** A body is declared: a Content-Length other than "0", or any Transfer-Encoding. */
@@ -248,17 +223,6 @@ export function headerRecord(raw: readonly string[]): Record<string, string | st
     out[k] = prev === undefined ? raw[i + 1] : Array.isArray(prev) ? [...prev, raw[i + 1]] : [prev, raw[i + 1]];
   }
   return out;
-}
-
-/** Removes hop-by-hop headers from a parsed upstream response, in place. */
-export function stripResponseHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const conn = headers.connection;
-  if (conn !== undefined) {
-    for (const t of connectionTokens(Array.isArray(conn) ? conn.join(',') : conn)) delete headers[t];
-    delete headers.connection;
-  }
-  for (const name of Object.keys(headers)) if (isHopByHop(name)) delete headers[name];
-  return headers;
 }
 
 /** Request ids: a random per-process prefix and a counter; unique enough, and no crypto per request. */

@@ -73,6 +73,60 @@ describe('outlier ejection', () => {
   });
 });
 
+describe('probe-back after ejection', () => {
+  const probeCfg = OutlierDetectionSchema.parse({ consecutiveFailures: 2, baseEjectionMs: 30_000, probeAfterMs: 500 });
+  function setup() {
+    const clock = { now: 0 };
+    const all = eps(3);
+    const el = new Eligibility({ all: () => all, version: 1 }, 0, () => clock.now);
+    const returned: string[] = [];
+    const d = new OutlierDetector(probeCfg, () => all, () => clock.now, {
+      onEject: () => el.invalidate(),
+      onReturn: (e) => {
+        returned.push(e.id);
+        el.invalidate();
+      },
+      onProbeFailed: () => el.invalidate(),
+    });
+    d.onFailure(all[1]);
+    d.onFailure(all[1]);
+    return { clock, all, el, d, returned };
+  }
+
+  test('offers no probe before probeAfterMs, then exactly one', () => {
+    const { clock, all, el } = setup();
+    expect(el.base().map((e) => e.id)).toEqual(['e0', 'e2']);
+    clock.now = 499;
+    expect(el.probeCandidate()).toBeUndefined();
+    clock.now = 500;
+    const probe = el.probeCandidate();
+    expect(probe).toBe(all[1]);
+    probe!.probing = true;
+    expect(el.probeCandidate()).toBeUndefined();
+  });
+
+  test('a successful probe returns the endpoint long before its ejection ends', () => {
+    const { clock, all, el, d, returned } = setup();
+    clock.now = 600;
+    el.probeCandidate()!.probing = true;
+    d.onSuccess(all[1]);
+    expect(returned).toEqual(['e1']);
+    expect(el.base().map((e) => e.id)).toEqual(['e0', 'e1', 'e2']);
+  });
+
+  test('a failed probe keeps it out and doubles the wait before the next probe', () => {
+    const { clock, all, el, d } = setup();
+    clock.now = 600;
+    el.probeCandidate()!.probing = true;
+    d.onFailure(all[1]);
+    expect(el.base().map((e) => e.id)).toEqual(['e0', 'e2']);
+    clock.now = 1_599;
+    expect(el.probeCandidate()).toBeUndefined();
+    clock.now = 1_600;
+    expect(el.probeCandidate()).toBe(all[1]);
+  });
+});
+
 describe('panic mode', () => {
   test('below the threshold of healthy endpoints, all endpoints are eligible', () => {
     const all = eps(4);
