@@ -55,7 +55,6 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
   const pools = new UpstreamPools({
     clock,
     timeouts: config.timeouts,
-    maxConnections: config.limits.maxInFlightPerEndpoint,
     maxIdle: config.limits.maxIdlePerEndpoint,
   });
   let draining = false;

@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { formatProblem, validateManifests } from '../../src/testing';
 import { Backend, Dnsmasq, Manifest, ProxyProcess, findDnsmasq, getText, layOutContainer, proxyContainers, startBackend } from './harness';
+import { PROXY_NODES } from '../proxy/runtime';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -82,6 +83,8 @@ describe('the synthesized example', () => {
 
 const dnsmasqPath = findDnsmasq();
 const describeWithDns = dnsmasqPath ? describe : describe.skip;
+/** The proxy side runs on this Node and, when fetched (scripts/pod-node.sh), on the pod image's Node 24.11.1. */
+const RUNTIMES: Array<[string, string]> = PROXY_NODES.map((n) => [`node ${execFileSync(n, ['--version']).toString().trim()}`, n]);
 if (!dnsmasqPath) {
   // CI installs dnsmasq, so there a missing one is a failure; on a laptop, say loudly what was skipped.
   if (process.env.CI) throw new Error('dnsmasq is not installed: .ci/run must install dnsmasq-base');
@@ -113,9 +116,9 @@ describeWithDns('traffic through the proxy started from the synthesized manifest
     dns?.stop();
   });
 
-  test('the gateway balances over every pod DNS returns, follows DNS changes and drains on SIGTERM', async () => {
+  test.each(RUNTIMES)('the gateway balances over every pod DNS returns, follows DNS changes and drains on SIGTERM (%s)', async (_name, node) => {
     const gateway = proxyContainers(objects).find((c) => c.role === 'gateway')!;
-    const proxy = await ProxyProcess.start(objects, gateway, path.join(work, 'gw'), dns.address);
+    const proxy = await ProxyProcess.start(objects, gateway, path.join(work, `gw-${_name}`), dns.address, node);
     try {
       await proxy.waitReady(10_000);
       // Eight clients at once: peak EWMA weighs latency by in-flight requests, so concurrent load spreads over the
@@ -138,9 +141,9 @@ describeWithDns('traffic through the proxy started from the synthesized manifest
     }
   });
 
-  test('a consumer reaches the app through its sidecar on 127.0.0.1', async () => {
+  test.each(RUNTIMES)('a consumer reaches the app through its sidecar on 127.0.0.1 (%s)', async (_name, node) => {
     const sidecar = proxyContainers(objects).find((c) => c.role === 'sidecar')!;
-    const proxy = await ProxyProcess.start(objects, sidecar, path.join(work, 'sc'), dns.address);
+    const proxy = await ProxyProcess.start(objects, sidecar, path.join(work, `sc-${_name}`), dns.address, node);
     try {
       await proxy.waitReady(10_000);
       expect(proxy.listenHost).toBe('127.0.0.1');

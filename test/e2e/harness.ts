@@ -89,10 +89,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A running proxy process, started with the container's own command. */
 export class ProxyProcess {
-  static async start(objects: readonly Manifest[], pc: ProxyContainer, root: string, dns: string): Promise<ProxyProcess> {
+  /** `node` is the Node binary standing in for the container's (this process's Node, or the pod's 24.11.1). */
+  static async start(objects: readonly Manifest[], pc: ProxyContainer, root: string, dns: string, node = process.execPath): Promise<ProxyProcess> {
     const { command, files } = layOutContainer(objects, pc, root);
     const config = JSON.parse(files['config.json']);
-    const child = spawn(process.execPath, command.slice(1), {
+    const child = spawn(node, command.slice(1), {
       env: { ...process.env, ...containerEnv(pc), LB_DNS_SERVERS: dns },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

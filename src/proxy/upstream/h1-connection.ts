@@ -61,6 +61,9 @@ export interface ConnectionTimeouts {
   readonly idleMs: number;
 }
 
+/** Largest response head accepted from an endpoint (undici's and Node's default). */
+const MAX_RESPONSE_HEAD = 65_536;
+
 const enum State {
   Connecting,
   Active,
@@ -95,6 +98,7 @@ export class H1Connection implements ParserEvents, Expiring {
   private framing = Framing.None;
   private left = 0;
   private inBody = false;
+  private headBytes = 0;
 
   public constructor(
     host: string,
@@ -208,6 +212,7 @@ export class H1Connection implements ParserEvents, Expiring {
     this.inBody = false;
     this.framing = Framing.None;
     this.left = 0;
+    this.headBytes = 0;
   }
 
   public onUrl(): void {}
@@ -252,6 +257,8 @@ export class H1Connection implements ParserEvents, Expiring {
     while (pos < d.length && this.state === State.Active) {
       if (!this.headDone) {
         const ret = this.parser.execute(d, pos, d.length);
+        this.headBytes += this.parser.pos - pos;
+        if (this.headBytes > MAX_RESPONSE_HEAD) return this.protocolError(`response head larger than ${MAX_RESPONSE_HEAD} bytes`);
         if (ret === Errno.Ok) return;
         if (ret !== Errno.Paused) return this.protocolError(this.parser.errorReason);
         pos = this.parser.pos;

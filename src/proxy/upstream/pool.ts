@@ -1,8 +1,9 @@
 /**
  * Upstream pools: per endpoint, HTTP/1.1 keep-alive connections, one request at a time on each.
  *
- * - `maxConnections` caps the connections to one endpoint (the per-endpoint in-flight limit: admission never asks
- *   for more, since HTTP/1.1 carries one request per connection).
+ * - Connections to one endpoint never outnumber its in-flight requests at their peak, so the per-endpoint in-flight
+ *   limit (limits.maxInFlightPerEndpoint, enforced when an endpoint is picked) caps them: a new connection opens only
+ *   when no idle one is left.
  * - At most `maxIdle` connections wait in the pool; a connection idle longer than idleMs closes (its own timer).
  * - Idle connections are reused last-in first-out: the most recently used one is the least likely to have been
  *   closed by the endpoint's own keep-alive timeout.
@@ -16,7 +17,6 @@ import { ConnectionOwner, ConnectionTimeouts, H1Connection } from './h1-connecti
 
 export interface PoolOptions {
   readonly timeouts: ConnectionTimeouts;
-  readonly maxConnections: number;
   readonly maxIdle: number;
   readonly clock: Deadlines;
 }
