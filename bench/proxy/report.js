@@ -46,6 +46,9 @@ for (const mode of [...new Set(lines.filter((l) => l.kind === 'wrk').map((l) => 
       errors: rs.reduce((a, r) => a + r.socketErrors + r.non2xx, 0),
       rssMaxKb: median(rs.map((r) => r.rssMaxKb)),
       hwmKb: median(rs.map((r) => r.hwmKb)),
+      rssSteadyKb: median(rs.map((r) => r.rssSteadyKb)),
+      anonSteadyKb: median(rs.map((r) => r.anonSteadyKb)),
+      anonMaxKb: median(rs.map((r) => r.anonMaxKb)),
       // Share of the measured requests served by the third backend (the 20 ms one in slow mode).
       b3Share: median(rs.map(b3Share)),
     };
@@ -93,7 +96,10 @@ if (results.startup) {
 }
 for (const rows of Object.values(results.modes)) {
   for (const r of rows.filter((x) => x.hwmKb)) {
-    console.log(`${r.target}: RSS sampled max ${fmt(r.rssMaxKb / 1024, 1)} MiB, VmHWM ${fmt(r.hwmKb / 1024, 1)} MiB (median over runs)`);
+    const mib = (kb) => (kb ? fmt(kb / 1024, 1) : '-');
+    console.log(
+      `${r.target}: VmRSS steady ${mib(r.rssSteadyKb)} / peak ${mib(r.rssMaxKb)} MiB, RssAnon steady ${mib(r.anonSteadyKb)} / peak ${mib(r.anonMaxKb)} MiB, VmHWM ${mib(r.hwmKb)} MiB (median over runs)`,
+    );
   }
 }
 fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');

@@ -257,7 +257,7 @@ measure() {
     run taskset -c "$LCPU" timeout $((WARMUP + 30)) wrk -t1 -c"$conns" -d"${WARMUP}s" "$URL" >/dev/null
     sampler=""
     if [[ -n $pid && ($via == this-proxy || $via == plain-node) ]]; then
-      (while kill -0 "$pid" 2>/dev/null; do awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || true; sleep 0.2; done) \
+      (while kill -0 "$pid" 2>/dev/null; do awk '/^VmRSS/ {r=$2} /^RssAnon/ {a=$2} END {if (r) print r, a}' "/proc/$pid/status" 2>/dev/null || true; sleep 0.2; done) \
         >"$OUT/rss-$mode-$target-$run.txt" &
       sampler=$!
       PIDS+=("$sampler")
@@ -267,15 +267,23 @@ measure() {
     if [[ $COUNTING == 1 ]]; then c0=$(node "$HERE/count.js" "$B1:$PORT" "$B2:$PORT" "$B3:$PORT"); fi
     run taskset -c "$LCPU" timeout $((SECS + 30)) wrk -t1 -c"$conns" -d"${SECS}s" --timeout 5s --latency "$URL" >"$wrkout"
     if [[ $COUNTING == 1 ]]; then c1=$(node "$HERE/count.js" "$B1:$PORT" "$B2:$PORT" "$B3:$PORT"); fi
-    local rss=null hwm=null
+    local rss=null hwm=null steady=null anon=null anonMax=null
     if [[ -n $sampler ]]; then
       hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo null)
       stop "$sampler"
-      rss=$(sort -n "$OUT/rss-$mode-$target-$run.txt" | tail -1)
+      # Samples taken during the measured window: peak, and the median as the steady figure.
+      local f="$OUT/rss-$mode-$target-$run.txt"
+      rss=$(sort -n "$f" | tail -1 | awk '{print $1}')
+      anonMax=$(sort -n -k2 "$f" | tail -1 | awk '{print $2}')
+      steady=$(sort -n "$f" | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]}')
+      anon=$(sort -n -k2 "$f" | awk '{v[NR]=$2} END {if (NR) print v[int((NR+1)/2)]}')
       [[ -z $rss ]] && rss=null
+      [[ -z $steady ]] && steady=null
+      [[ -z $anon ]] && anon=null
+      [[ -z $anonMax ]] && anonMax=null
     fi
     node "$HERE/parse-wrk.js" "$wrkout" \
-      "{\"kind\":\"wrk\",\"mode\":\"$mode\",\"target\":\"$target\",\"via\":\"$via\",\"algorithm\":\"$alg\",\"run\":$run,\"conns\":$conns,\"secs\":$SECS,\"rssMaxKb\":$rss,\"hwmKb\":${hwm:-null},\"backendCountsBefore\":$c0,\"backendCountsAfter\":$c1}" \
+      "{\"kind\":\"wrk\",\"mode\":\"$mode\",\"target\":\"$target\",\"via\":\"$via\",\"algorithm\":\"$alg\",\"run\":$run,\"conns\":$conns,\"secs\":$SECS,\"rssMaxKb\":$rss,\"rssSteadyKb\":$steady,\"anonSteadyKb\":$anon,\"anonMaxKb\":$anonMax,\"hwmKb\":${hwm:-null},\"backendCountsBefore\":$c0,\"backendCountsAfter\":$c1}" \
       >>"$OUT/raw.jsonl"
     if [[ -n $pid ]]; then stop "$pid"; fi
   done

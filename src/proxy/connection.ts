@@ -28,7 +28,8 @@ export class Listener {
         socket.end(H2_REFUSAL);
       },
     };
-    this.server = net.createServer({ noDelay: true }, (socket) => {
+    // Half-open allowed: a client may shut down its sending side after a request and still read the answer.
+    this.server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
       this.open.add(new Http1Downstream(socket, r, hooks));
     });
   }

@@ -440,6 +440,8 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
     // The client finished sending. Between requests, or with a request half read, that is the end of the connection;
     // a complete request still gets its answer.
     if (this.state === State.Idle || this.state === State.Head || this.state === State.Body) this.socket.destroy();
+    else if (this.state === State.Closing) this.socket.destroy();
+    else this.closeAfter = true;
   }
 
   private onClose(): void {
