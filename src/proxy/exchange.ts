@@ -31,6 +31,8 @@ export interface Downstream {
   /** false: the client is slow; call the exchange's resumeResponse() on its drain. */
   sendData(data: Buffer, start: number, end: number): boolean;
   sendEnd(): void;
+  /** Takes back a head that is not on the wire yet; false once bytes were written. */
+  retractHead(): boolean;
   /** Breaks the client connection (a response cut short must not look complete). */
   abort(): void;
   /** 101: relay the head, then the connection becomes a two-way tunnel to `socket`. */
@@ -278,9 +280,17 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
       return;
     }
     if (this.responding) {
-      // The answer started: the client must see a broken response, not a short one that looks complete.
       this.endTry();
       r.metrics.failures.inc({ kind });
+      ep.failures++;
+      r.outlier.onFailure(ep);
+      if (this.down.retractHead()) {
+        // Nothing reached the client yet (the head waits for the first body byte): it can still get a clear 502.
+        this.responding = false;
+        this.fail(kind, detail);
+        return;
+      }
+      // The answer started: the client must see a broken response, not a short one that looks complete.
       this.down.abort();
       this.done();
       return;

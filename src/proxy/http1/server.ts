@@ -364,6 +364,13 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
     }
   }
 
+  public retractHead(): boolean {
+    if (this.headOut === undefined) return false;
+    this.headOut = undefined;
+    this.headSent = false;
+    return true;
+  }
+
   public abort(): void {
     this.closeAfter = true;
     this.socket.destroy();
