@@ -74,7 +74,7 @@ describe('proxy placement', () => {
     });
     const cfg = proxyConfig(synthValid(c), 'hello-lb-gateway-') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(cfg.healthCheck).toEqual({ path: '/healthz', intervalMs: 2000, timeoutMs: 500, healthyThreshold: 1, unhealthyThreshold: 3 });
-    expect(cfg.outlierDetection).toEqual({ consecutiveFailures: 3, baseEjectionMs: 10000, maxEjectionMs: 300000, maxEjectionPercent: 30 });
+    expect(cfg.outlierDetection).toEqual({ consecutiveFailures: 3, baseEjectionMs: 10000, maxEjectionMs: 300000, maxEjectionPercent: 30, probeAfterMs: 5000 });
     expect(cfg.retries).toEqual({ attempts: 1, retryOn: ['connect-failure'], budget: { ratio: 0.1, minRetriesPerSecond: 10 } });
     expect(cfg.timeouts).toMatchObject({ connectMs: 250, requestMs: 5000 });
   });
