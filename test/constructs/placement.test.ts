@@ -156,6 +156,38 @@ describe('proxy placement', () => {
     expect(proxyConfig(objects, 'hello-lb-sidecar-').listener).toEqual({ host: '127.0.0.1', port: 15001 });
   });
 
+  test('without a gateway, consumer or smoke test nothing runs the proxy, so no proxy config and no bundle are synthesized', () => {
+    // GIVEN an app without a gateway, reached through allowFrom
+    const c = chart();
+    const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, gateway: false });
+    app.allowFrom(kplus.Pods.all(c, 'everyone'));
+    // WHEN synthesized
+    const objects = synthValid(c);
+    // THEN only the app's own objects are there
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'Deployment/hello',
+      'NetworkPolicy/hello-app',
+      'PodDisruptionBudget/hello',
+      'Service/hello',
+      'Service/hello-headless',
+    ]);
+    expect(app.gateway).toBeUndefined();
+  });
+
+  test('without a gateway, the first consumer brings the bundle and its sidecar config', () => {
+    // GIVEN an app without a gateway
+    const c = chart();
+    const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, gateway: false });
+    // WHEN a consumer is added
+    app.addConsumer(consumer(c));
+    const objects = synthValid(c);
+    // THEN the sidecar's config and the bundle exist, the gateway's config does not
+    expect(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name!.replace(/-[0-9a-f]{10}$/, ''))).toEqual([
+      'hello-lb-sidecar',
+      'cdk8s-balancer-proxy',
+    ]);
+  });
+
   test('a custom proxy image without a bundle path still gets the bundle mounted', () => {
     const { ProxyImage } = jest.requireActual('../../src/constructs') as typeof import('../../src/constructs');
     const c = chart();

@@ -101,6 +101,28 @@ describe('rollouts', () => {
     expect(objects.filter((o) => o.metadata.name?.startsWith('cdk8s-balancer-proxy-'))).toHaveLength(1);
   });
 
+  test('one bundle ConfigMap per resolved namespace, whether the namespace comes from the chart or the prop', () => {
+    // GIVEN a chart in team-a, one app in it by the chart's namespace and one by its own prop
+    const c = chart({ namespace: 'team-a' });
+    new LoadBalancedApp(c, 'a', { name: 'a', container: ECHO });
+    new LoadBalancedApp(c, 'b', { name: 'b', container: ECHO, namespace: 'team-a' });
+    // WHEN synthesized
+    const objects = synthValid(c);
+    // THEN both apps mount the one bundle ConfigMap in team-a
+    const bundles = objects.filter((o) => o.metadata.name?.startsWith('cdk8s-balancer-proxy-'));
+    expect(bundles.map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual([expect.stringMatching(/^team-a\/cdk8s-balancer-proxy-[0-9a-f]{10}$/)]);
+  });
+
+  test('apps in different namespaces get a bundle ConfigMap each', () => {
+    // GIVEN two apps in two namespaces of one chart
+    const c = chart();
+    new LoadBalancedApp(c, 'a', { name: 'a', container: ECHO, namespace: 'team-a' });
+    new LoadBalancedApp(c, 'b', { name: 'b', container: ECHO, namespace: 'team-b' });
+    // WHEN synthesized, THEN each namespace holds its own copy, since a pod mounts ConfigMaps of its namespace only
+    const bundles = synthValid(c).filter((o) => o.metadata.name?.startsWith('cdk8s-balancer-proxy-'));
+    expect(bundles.map((o) => o.metadata.namespace)).toEqual(['team-a', 'team-b']);
+  });
+
   test('the bundle file is read once per chart, not once per app', () => {
     const fs = jest.requireActual('node:fs') as typeof import('node:fs');
     const spy = jest.spyOn(fs, 'readFileSync');
