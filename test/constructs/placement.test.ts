@@ -1,6 +1,6 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { LoadBalancedApp } from '../../src/constructs';
+import { LoadBalancedApp } from '../../src';
 import { chart, consumer, ECHO, find, Obj, podMeta, podSpec, proxyConfig, synthValid } from './helpers';
 
 type Container = { name: string; command?: string[]; env?: Array<{ name: string; value: string }>; ports?: Array<{ containerPort: number }> };
@@ -189,7 +189,7 @@ describe('proxy placement', () => {
   });
 
   test('a custom proxy image without a bundle path still gets the bundle mounted', () => {
-    const { ProxyImage } = jest.requireActual('../../src/constructs') as typeof import('../../src/constructs');
+    const { ProxyImage } = jest.requireActual('../../src') as typeof import('../../src');
     const c = chart();
     new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, proxy: { image: ProxyImage.fromImage('example.com/node-base:24.11.1') } });
     const [proxy] = podSpec(find(synthValid(c), 'Deployment', 'hello-gateway')).containers;
@@ -199,7 +199,7 @@ describe('proxy placement', () => {
   });
 
   test('a custom proxy image carrying the bundle is not given the bundle mount', () => {
-    const { ProxyImage } = jest.requireActual('../../src/constructs') as typeof import('../../src/constructs');
+    const { ProxyImage } = jest.requireActual('../../src') as typeof import('../../src');
     const c = chart();
     new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, proxy: { image: ProxyImage.fromImage('example.com/lb-proxy:2.0.0', { bundlePath: '/app/proxy.js', user: 2000 }) } });
     const objects = synthValid(c);

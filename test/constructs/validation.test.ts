@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { LoadBalancedApp, LoadBalancedAppProps, PodDisruptionBudget, ProxyImage, WorkloadKind } from '../../src/constructs';
+import { LoadBalancedApp, LoadBalancedAppProps, PodDisruptionBudget, ProxyImage, WorkloadKind } from '../../src';
 import { chart, consumer, ECHO, synthValid } from './helpers';
 
 /** Builds an app with `props` over a valid base; returns the thrown message. */
@@ -52,12 +52,12 @@ describe('validation', () => {
     ['the container runs as root', { container: { ...ECHO, securityContext: { user: 0 } } }, /container.securityContext.user is invalid \(got 0\); fix: use an integer >= 1/],
     ['two subsets share a name', { subsets: [{ name: 'a' }, { name: 'a' }] }, /subsets\[1\].name is invalid \(got "a"\); fix: give each subset a unique name/],
     ['a subset name is not a DNS label', { subsets: [{ name: 'Canary' }] }, /subsets\[0\].name is invalid \(got "Canary"\)/],
-    ['a subset weight is zero', { subsets: [{ name: 'a', weight: 0 }] }, /subsets\[0\].weight is invalid \(got 0\); fix: use a weight > 0/],
-    ['a subset weight is negative', { subsets: [{ name: 'a', weight: -2 }] }, /subsets\[0\].weight is invalid \(got -2\)/],
+    ['a subset weight is zero', { subsets: [{ name: 'a', weight: 0 }] }, /\n  - upstream\.sources\.0\.weight \(from subsets\[0\]\.weight\): .*\(got 0\); fix: use a weight > 0/],
+    ['a subset weight is negative', { subsets: [{ name: 'a', weight: -2 }] }, /\n  - upstream\.sources\.0\.weight \(from subsets\[0\]\.weight\): .*\(got -2\)/],
     ['a subset image is :latest', { subsets: [{ name: 'a', image: 'echo:latest' }] }, /subsets\[0\].image is invalid \(got "echo:latest"\)/],
     ['there are no subsets', { subsets: [] }, /subsets is invalid \(got \[\]\)/],
-    ['the gateway port is out of range', { gateway: { port: 65536 } }, /gateway.port is invalid \(got 65536\)/],
-    ['the gateway port collides with the proxy admin port', { gateway: { port: 9901 } }, /gateway.port is invalid \(got 9901\); fix: it collides with the proxy's admin port 9901/],
+    ['the gateway port is out of range', { gateway: { port: 65536 } }, /\n  - listener\.port \(from gateway\.port\): .*\(got 65536\)/],
+    ['the gateway port collides with the proxy admin port', { gateway: { port: 9901 } }, /\n  - admin\.port \(from proxy\.adminPort\): admin port 9901 collides with listener\.port/],
     ['the gateway has zero replicas', { gateway: { replicas: 0 } }, /gateway.replicas is invalid \(got 0\)/],
     ['the proxy image is :latest', { proxy: { image: ProxyImage.node('node:latest') } }, /proxy image is invalid \(got "node:latest"\)/],
     ['the proxy bundle path is relative', { proxy: { image: ProxyImage.fromImage('my/proxy:1.0.0', { bundlePath: 'proxy.js' }) } }, /proxy image bundlePath is invalid \(got "proxy.js"\); fix: give an absolute path/],
@@ -112,7 +112,9 @@ describe('validation', () => {
   test('fails when the sidecar port equals its admin port', () => {
     const c = chart();
     const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO });
-    expect(() => app.addConsumer(consumer(c), { port: 9901 })).toThrow(/sidecar port is invalid \(got 9901\); fix: choose a port other than/);
+    expect(() => app.addConsumer(consumer(c), { port: 9901 })).toThrow(
+      /^LB_CONFIG_INVALID: test\/consumer: .*\n  - admin\.port \(from addConsumer adminPort\): admin port 9901 collides with listener\.port/,
+    );
   });
 
   test('fails when a consumer is added twice', () => {

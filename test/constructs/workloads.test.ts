@@ -1,6 +1,6 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { LoadBalancedApp, WorkloadKind } from '../../src/constructs';
+import { LoadBalancedApp, WorkloadKind } from '../../src';
 import { all, chart, ECHO, find, podMeta, podSpec, synthValid } from './helpers';
 
 describe('LoadBalancedApp workloads', () => {
@@ -122,7 +122,10 @@ describe('LoadBalancedApp workloads', () => {
     const objects = synthValid(c);
     const stable = find(objects, 'Deployment', 'hello-stable');
     const canary = find(objects, 'Deployment', 'hello-canary');
-    expect(app.workloads).toHaveLength(2);
+    expect(app.subsets.map((s) => [s.name, s.replicas, s.headlessService.name])).toEqual([
+      ['stable', 3, 'hello-stable-headless'],
+      ['canary', 1, 'hello-canary-headless'],
+    ]);
     expect(stable.spec.replicas).toBe(3);
     expect(canary.spec.replicas).toBe(1);
     expect(podSpec(canary).containers[0].image).toBe('hashicorp/http-echo:1.0.1');

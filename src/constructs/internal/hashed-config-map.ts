@@ -3,7 +3,7 @@
  */
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { PropsError } from './errors';
+import { PropsError } from '../errors';
 import { MAX_CONFIGMAP_BYTES, sha256 } from './proxy-bundle';
 
 /** An immutable ConfigMap `<baseName>-<first 10 hex of sha256(data)>`. */
