@@ -137,6 +137,28 @@ describe('validation', () => {
     expect(() => app.allowFrom(kplus.Pods.all(c, 'all'), [80])).toThrow(/allowFrom ports is invalid \(got 80\); fix: use app ports: 5678/);
   });
 
+  test('fails with the construct path and the prop when cdk8s-plus refuses a rolling update of 0 and 0', () => {
+    // GIVEN props that only cdk8s-plus checks, WHEN the app is built, THEN its error carries our path, prop and value
+    expect(() => new LoadBalancedApp(chart(), 'hello', { name: 'hello', container: ECHO, maxSurge: 0, maxUnavailable: 0 })).toThrow(
+      /^LB_PROPS_INVALID: test\/hello\/Workload: maxSurge and maxUnavailable is invalid \(got \{"maxSurge":0,"maxUnavailable":0\}\); fix: change it so that cdk8s-plus accepts it, which said: 'maxSurge' and 'maxUnavailable' cannot be both zero/,
+    );
+  });
+
+  test.each([
+    ['added to the pod', (d: kplus.Deployment) => d.addVolume(kplus.Volume.fromEmptyDir(d, 'mine', 'lb-hello-config'))],
+    ['mounted by a container', (d: kplus.Deployment) => d.containers[0].mount('/data', kplus.Volume.fromEmptyDir(d, 'mine', 'lb-hello-tmp'))],
+  ])('fails at construction, not at synth, when a consumer volume %s has a sidecar volume’s name', (_how, addVolume) => {
+    // GIVEN a consumer with a volume named like one of the sidecar's
+    const c = chart();
+    const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO });
+    const d = consumer(c);
+    addVolume(d);
+    // WHEN the sidecar is injected, THEN the error names the consumer, the volume and the fix
+    expect(() => app.addConsumer(d)).toThrow(
+      /^LB_PROPS_INVALID: test\/consumer: consumer volume is invalid \(got "lb-hello-(config|tmp)"\); fix: rename it: the lb-hello sidecar adds the volumes lb-hello-config, lb-hello-bundle, lb-hello-tmp/,
+    );
+  });
+
   test('fails when a disruption budget sets both minAvailable and maxUnavailable', () => {
     const c = chart();
     expect(() => new PodDisruptionBudget(c, 'pdb', { selector: { a: 'b' }, minAvailable: 1, maxUnavailable: 1 })).toThrow(

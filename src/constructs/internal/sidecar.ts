@@ -43,6 +43,15 @@ function checkFreePorts(app: LoadBalancedApp, consumer: kplus.AbstractPod, port:
   }
 }
 
+/** The sidecar's volumes are named after the app; a consumer volume of the same name would only fail at synth. */
+function checkFreeVolumes(consumer: kplus.AbstractPod, name: string): void {
+  const ours = ['config', 'bundle', 'tmp'].map((v) => `${name}-${v}`);
+  const theirs = [...consumer.volumes, ...consumer.containers.flatMap((c) => c.mounts.map((m) => m.volume))].map((v) => v.name);
+  for (const v of theirs.filter((n) => ours.includes(n))) {
+    invalid(consumer, 'consumer volume', v, `rename it: the ${name} sidecar adds the volumes ${ours.join(', ')}`);
+  }
+}
+
 /** Raises the consumer's termination grace period to what the sidecar needs; the user's longer one stays. */
 function raiseGracePeriod(consumer: kplus.AbstractPod, seconds: number): void {
   const current = graceSet.get(consumer) ?? consumer.terminationGracePeriod?.toSeconds() ?? KUBERNETES_GRACE_SECONDS;
@@ -66,6 +75,7 @@ export function injectSidecar(app: LoadBalancedApp, consumer: kplus.AbstractPod,
     adminPortProp: 'addConsumer adminPort',
   });
   checkFreePorts(app, consumer, port, adminPort);
+  checkFreeVolumes(consumer, name);
   const id = `SidecarConfig-${port}-${adminPort}`;
   const configMap =
     (app.node.tryFindChild(id) as HashedConfigMap | undefined) ??
