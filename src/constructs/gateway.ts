@@ -75,7 +75,7 @@ export class Gateway extends Construct {
     this.config = props.config;
     const config = new HashedConfigMap(this, 'Config', `${app.name}-lb-gateway`, app.objectNamespace, { [CONFIG_KEY]: serializeConfig(props.config) });
     this.configMap = config.configMap;
-    this.bundle = ProxyBundle.of(this, { resolved: app.namespace, written: app.objectNamespace }, app.proxy.bundleFile);
+    this.bundle = ProxyBundle.forApp(this, app);
     this.checksum = sha256(JSON.stringify({ config: config.hash, bundle: this.bundle.hash }));
     const labels = componentLabels(app.name, 'gateway');
     this.deployment = this.createDeployment(props, labels);

@@ -14,7 +14,7 @@ import type { Discovery } from './discovery';
 import { Gateway } from './gateway';
 import type { GatewayOptions } from './gateway';
 import { buildBalancerConfig, serializeConfig } from './internal/balancer-config';
-import { invalid } from './internal/checks';
+import { guarded, invalid } from './internal/checks';
 import { createClientService } from './internal/client-service';
 import { DEFAULTS } from './internal/defaults';
 import { HashedConfigMap } from './internal/hashed-config-map';
@@ -27,7 +27,7 @@ import { injectSidecar } from './internal/sidecar';
 import type { MigrationJobOptions, SmokeTestOptions } from './jobs';
 import type { Protocol } from './protocol';
 import type { HealthCheckOptions, OutlierDetectionOptions, ProxyOptions, RetryOptions, TimeoutOptions } from './proxy-options';
-import type { NamedPort, ResolvedAppProps } from './resolved-props';
+import type { NamedPort, ResolvedAppProps, ResolvedMigration, ResolvedSmokeTest } from './resolved-props';
 import type { WorkloadKind } from './workload-kind';
 
 /** Props of {@link LoadBalancedApp}. */
@@ -205,9 +205,17 @@ export interface ConsumerOptions {
   readonly envVar?: string | false;
 }
 
-/** What runs the proxy for the smoke test: the gateway's config, or one of its own when there is no gateway. */
+/** What the smoke test runs the proxy with: the gateway's config, or one of its own when there is no gateway. */
 interface SmokeProxy {
   readonly configMap: kplus.IConfigMap;
+  readonly checksum: string;
+  readonly bundle: ProxyBundle;
+}
+
+/** What the app's pods get from its config and secret. */
+interface AppEnv {
+  readonly envFrom: kplus.EnvFrom[];
+  /** A hash of the config and of the secret's values, never the values: it rolls the pods when they change. */
   readonly checksum: string;
 }
 
@@ -249,21 +257,15 @@ export class LoadBalancedApp extends Construct {
     this.balancedPort = p.balancedPort;
     this.ports = p.ports;
     this.sidecarUrl = `http://127.0.0.1:${DEFAULTS.ConsumerOptions.port}`;
-
-    const appConfig = p.config ? new HashedConfigMap(this, 'Config', `${p.name}-config`, p.objectNamespace, p.config) : undefined;
-    const secret = p.secret?.bind(this, `${p.name}-secret`, p.objectNamespace);
-    const envFrom = [...(appConfig ? [kplus.Env.fromConfigMap(appConfig.configMap)] : []), ...(secret ? [kplus.Env.fromSecret(secret)] : [])];
-    const appChecksum = sha256(JSON.stringify({ config: appConfig?.hash ?? '', secret: p.secret?.checksum ?? '' }));
-    this.subsets = p.subsets.map((subset) => new AppSubset(this, subset.id, { app: p, subset, envFrom, checksum: appChecksum }));
-
+    // The order of creation is the order of the objects in the YAML (Jobs aside, which follow their dependencies).
+    const env = this.createAppEnv(p);
+    this.subsets = p.subsets.map((subset) => new AppSubset(this, subset.id, { app: p, subset, envFrom: env.envFrom, checksum: env.checksum }));
     // Built, and so validated, even without a gateway: a bad algorithm fails synth however the app is consumed.
     const config = this.buildConfig(p);
-    if (p.gateway) {
-      this.gateway = new Gateway(this, 'Gateway', { app: p, gateway: p.gateway, config, discovery: this.subsets.map((s) => s.discovery) });
-    }
-    const smokeProxy = p.smokeTest ? this.smokeProxy(p, config) : undefined;
+    const discovery = this.subsets.map((s) => s.discovery);
+    this.gateway = p.gateway && new Gateway(this, 'Gateway', { app: p, gateway: p.gateway, config, discovery });
+    const smoke = p.smokeTest && this.smokeProxy(p, config);
     this.service = this.gateway?.service ?? createClientService(this, p, componentLabels(p.name, 'app'), this.appServicePorts(p));
-
     this.networkPolicy = new kplus.NetworkPolicy(this, 'NetworkPolicy', {
       metadata: { name: `${p.name}-app`, namespace: p.objectNamespace },
       selector: kplus.Pods.select(this, 'AppPods', { labels: componentLabels(p.name, 'app') }),
@@ -271,28 +273,8 @@ export class LoadBalancedApp extends Construct {
     });
     if (this.gateway || p.smokeTest) this.allowBalancers();
     for (const peer of p.allowFrom) this.allowFrom(peer);
-
-    if (p.migration) {
-      // The name carries what the Job runs, so a new release makes a new Job instead of an immutable-field error.
-      const c = p.migration.container;
-      const jobHash = sha256(JSON.stringify({ appChecksum, image: c.image, command: c.command, args: c.args }));
-      this.migrationJob = createMigrationJob(this, this.jobSpec('migrate', 'migration', appChecksum, jobHash), p.migration, envFrom);
-      for (const s of this.subsets) s.workload.node.addDependency(this.migrationJob);
-    }
-    if (p.smokeTest && smokeProxy) {
-      const nameHash = sha256(JSON.stringify({ proxyChecksum: smokeProxy.checksum, image: p.proxy.image.image }));
-      const spec = this.jobSpec('smoke', 'smoke-test', smokeProxy.checksum, nameHash);
-      this.smokeTestJob = createSmokeJob(
-        this,
-        { ...spec, labels: { ...spec.labels, [accessLabel(p.name)]: 'true' } },
-        p.smokeTest,
-        { ...this.proxyContainer(p), config: smokeProxy.configMap, listenerPort: config.listener.port },
-        this.subsets.map((s) => s.discovery),
-      );
-      for (const w of [...this.subsets.map((s) => s.workload), ...(this.gateway ? [this.gateway.deployment] : [])]) {
-        this.smokeTestJob.node.addDependency(w);
-      }
-    }
+    this.migrationJob = p.migration && this.addMigrationJob(p.migration, env);
+    this.smokeTestJob = p.smokeTest && smoke && this.addSmokeJob(p.smokeTest, smoke, config);
   }
 
   /**
@@ -337,6 +319,15 @@ export class LoadBalancedApp extends Construct {
     return this.subsets.map((s) => s.discovery.source);
   }
 
+  private createAppEnv(p: ResolvedAppProps): AppEnv {
+    const config = p.config ? new HashedConfigMap(this, 'Config', `${p.name}-config`, p.objectNamespace, p.config) : undefined;
+    const secret = p.secret?.bind(this, `${p.name}-secret`, p.objectNamespace);
+    return {
+      envFrom: [...(config ? [kplus.Env.fromConfigMap(config.configMap)] : []), ...(secret ? [kplus.Env.fromSecret(secret)] : [])],
+      checksum: sha256(JSON.stringify({ config: config?.hash ?? '', secret: p.secret?.checksum ?? '' })),
+    };
+  }
+
   /** The config on the gateway's listener (also the smoke test's): validated here, once. */
   private buildConfig(p: ResolvedAppProps): ProxyConfig {
     return buildBalancerConfig(this, p, this.sources, {
@@ -348,15 +339,37 @@ export class LoadBalancedApp extends Construct {
   }
 
   private smokeProxy(p: ResolvedAppProps, config: ProxyConfig): SmokeProxy {
-    if (this.gateway) return { configMap: this.gateway.configMap, checksum: this.gateway.checksum };
+    const bundle = ProxyBundle.forApp(this, p);
+    if (this.gateway) return { configMap: this.gateway.configMap, checksum: this.gateway.checksum, bundle };
     const configMap = new HashedConfigMap(this, 'GatewayConfig', `${p.name}-lb-gateway`, p.objectNamespace, { [CONFIG_KEY]: serializeConfig(config) });
-    const bundle = ProxyBundle.of(this, { resolved: p.namespace, written: p.objectNamespace }, p.proxy.bundleFile);
-    return { configMap: configMap.configMap, checksum: sha256(JSON.stringify({ config: configMap.hash, bundle: bundle.hash })) };
+    return { configMap: configMap.configMap, checksum: sha256(JSON.stringify({ config: configMap.hash, bundle: bundle.hash })), bundle };
   }
 
-  private proxyContainer(p: ResolvedAppProps) {
-    const bundle = ProxyBundle.of(this, { resolved: p.namespace, written: p.objectNamespace }, p.proxy.bundleFile);
-    return { bundle, image: p.proxy.image, resources: p.proxy.resources, adminPort: p.proxy.adminPort };
+  /** The migration Job runs before the app's workloads; its name carries what it runs (Job templates are immutable). */
+  private addMigrationJob(migration: ResolvedMigration, env: AppEnv): kplus.Job {
+    const c = migration.container;
+    const nameHash = sha256(JSON.stringify({ appChecksum: env.checksum, image: c.image, command: c.command, args: c.args }));
+    const spec = this.jobSpec('migrate', 'migration', env.checksum, nameHash);
+    const job = guarded(this, 'migration.container', c, () => createMigrationJob(this, spec, migration, env.envFrom));
+    for (const s of this.subsets) s.workload.node.addDependency(job);
+    return job;
+  }
+
+  /** The smoke test runs after the workloads it tests, through the gateway's listener config. */
+  private addSmokeJob(smokeTest: ResolvedSmokeTest, smoke: SmokeProxy, config: ProxyConfig): kplus.Job {
+    const p = this.props;
+    const nameHash = sha256(JSON.stringify({ proxyChecksum: smoke.checksum, image: p.proxy.image.image }));
+    const spec = this.jobSpec('smoke', 'smoke-test', smoke.checksum, nameHash);
+    const { image, resources, adminPort } = p.proxy;
+    const job = createSmokeJob(
+      this,
+      { ...spec, labels: { ...spec.labels, [accessLabel(p.name)]: 'true' } },
+      smokeTest,
+      { config: smoke.configMap, bundle: smoke.bundle, image, resources, adminPort, listenerPort: config.listener.port },
+      this.subsets.map((s) => s.discovery),
+    );
+    for (const w of [...this.subsets.map((s) => s.workload), ...(this.gateway ? [this.gateway.deployment] : [])]) job.node.addDependency(w);
+    return job;
   }
 
   private appServicePorts(p: ResolvedAppProps) {

@@ -10,6 +10,7 @@ import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { PropsError } from '../errors';
+import type { ResolvedAppProps } from '../resolved-props';
 
 /** Where `npm run build` writes the bundle, from src/constructs/internal under ts-jest and from lib/constructs/internal alike. */
 export const DEFAULT_BUNDLE_FILE = path.resolve(__dirname, '../../../lib/proxy.bundle.js');
@@ -55,6 +56,11 @@ export class ProxyBundle extends Construct {
     const bundle = (chart.node.tryFindChild(id) as ProxyBundle | undefined) ?? new ProxyBundle(chart, id, namespace.written, content, hash);
     byKey.set(key, bundle);
     return bundle;
+  }
+
+  /** The bundle the proxies of an app mount: the app's bundle file, in the app's namespace. */
+  public static forApp(scope: IConstruct, app: Pick<ResolvedAppProps, 'namespace' | 'objectNamespace' | 'proxy'>): ProxyBundle {
+    return ProxyBundle.of(scope, { resolved: app.namespace, written: app.objectNamespace }, app.proxy.bundleFile);
   }
 
   private static readonly perChart = new WeakMap<Chart, Map<string, ProxyBundle>>();

@@ -8,11 +8,12 @@ import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { MAX_LABEL_LENGTH } from '../../internal/k8s-names';
 import type { ClientServiceOptions } from '../app-service';
-import type { SubsetOptions } from '../app-subset';
+import type { DisruptionBudgetOptions, SubsetOptions } from '../app-subset';
 import type { MigrationJobOptions, SmokeTestOptions } from '../jobs';
 import type { LoadBalancedAppProps } from '../load-balanced-app';
 import { ProxyImage } from '../proxy-image';
 import type { ProxyOptions } from '../proxy-options';
+import type { WorkloadKind } from '../workload-kind';
 import type {
   NamedPort, ResolvedAppProps, ResolvedAutoscaling, ResolvedMigration, ResolvedProxy, ResolvedSmokeTest, ResolvedSubset,
 } from '../resolved-props';
@@ -37,8 +38,8 @@ export function resolveLoadBalancedAppProps(app: IConstruct, props: LoadBalanced
   const ports = resolvePorts(app, props);
   checkPinnedImage(app, 'container.image', props.container.image);
   const workload = props.workload ?? D.workload;
-  const autoscaling = resolveAutoscaling(app, props);
-  const replicas = resolveReplicas(app, 'replicas', 1, props.replicas, props);
+  const autoscaling = resolveAutoscaling(app, props, workload);
+  const replicas = resolveReplicas(app, 'replicas', 1, props.replicas, { workload, autoscaled: autoscaling !== undefined });
   checkInt(app, 'revisionHistoryLimit', props.revisionHistoryLimit, 0);
   checkIntOrPercent(app, 'maxSurge', props.maxSurge);
   checkIntOrPercent(app, 'maxUnavailable', props.maxUnavailable);
@@ -58,9 +59,9 @@ export function resolveLoadBalancedAppProps(app: IConstruct, props: LoadBalanced
     maxSurge: props.maxSurge ?? D.maxSurge,
     maxUnavailable: props.maxUnavailable ?? D.maxUnavailable,
     revisionHistoryLimit: props.revisionHistoryLimit ?? D.revisionHistoryLimit,
-    subsets: resolveSubsets(app, props, name, replicas),
+    subsets: resolveSubsets(app, props, name, replicas, workload),
     autoscaling,
-    disruptionBudget: props.disruptionBudget ?? {},
+    disruptionBudget: resolveDisruptionBudget(props.disruptionBudget ?? {}),
     spread: { zones: props.spread?.zones ?? DEFAULTS.SpreadOptions.zones, whenUnsatisfiable: props.spread?.whenUnsatisfiable ?? DEFAULTS.SpreadOptions.whenUnsatisfiable },
     algorithm: props.algorithm ?? D.algorithm,
     protocol: props.protocol ?? D.protocol,
@@ -104,11 +105,15 @@ function resolveBalancedPort(app: IConstruct, ports: readonly NamedPort[], name:
 }
 
 /** Replicas of the app or of one subset: undefined when autoscaled, and exactly one for a bare Pod. */
-function resolveReplicas(app: IConstruct, what: string, min: number, replicas: number | undefined, props: LoadBalancedAppProps): number | undefined {
+function resolveReplicas(
+  app: IConstruct,
+  what: string,
+  min: number,
+  replicas: number | undefined,
+  context: { readonly workload: WorkloadKind; readonly autoscaled: boolean },
+): number | undefined {
   checkInt(app, what, replicas, min);
-  if ((props.workload ?? DEFAULTS.LoadBalancedAppProps.workload).scalable) {
-    return props.autoscaling ? replicas : replicas ?? DEFAULTS.LoadBalancedAppProps.replicas;
-  }
+  if (context.workload.scalable) return context.autoscaled ? replicas : replicas ?? DEFAULTS.LoadBalancedAppProps.replicas;
   if (replicas !== undefined && replicas !== DEFAULTS.BarePod.replicas) {
     invalid(app, what, replicas, 'a bare Pod runs exactly one replica; drop replicas, or use WorkloadKind.deployment() for more');
   }
@@ -126,13 +131,13 @@ function resolveRunAs(app: IConstruct, what: string, container: kplus.ContainerP
   return { user, group: sc?.group ?? user };
 }
 
-function resolveAutoscaling(app: IConstruct, props: LoadBalancedAppProps): ResolvedAutoscaling | undefined {
+function resolveAutoscaling(app: IConstruct, props: LoadBalancedAppProps, workload: WorkloadKind): ResolvedAutoscaling | undefined {
   const hpa = props.autoscaling;
   if (!hpa) return undefined;
   if (props.replicas !== undefined) {
     invalid(app, 'replicas together with autoscaling', props.replicas, 'drop replicas; the autoscaler owns the count between minReplicas and maxReplicas');
   }
-  if (!(props.workload ?? DEFAULTS.LoadBalancedAppProps.workload).scalable) {
+  if (!workload.scalable) {
     invalid(app, 'autoscaling of a bare Pod', hpa, 'use WorkloadKind.deployment(), replicaSet() or statefulSet()');
   }
   checkInt(app, 'autoscaling.minReplicas', hpa.minReplicas, 1);
@@ -146,7 +151,13 @@ function resolveAutoscaling(app: IConstruct, props: LoadBalancedAppProps): Resol
   return { minReplicas, maxReplicas: hpa.maxReplicas, cpuUtilization: cpu };
 }
 
-function resolveSubsets(app: IConstruct, props: LoadBalancedAppProps, appName: string, replicas: number | undefined): ResolvedSubset[] {
+function resolveSubsets(
+  app: IConstruct,
+  props: LoadBalancedAppProps,
+  appName: string,
+  replicas: number | undefined,
+  workload: WorkloadKind,
+): ResolvedSubset[] {
   const declared = props.subsets !== undefined;
   const subsets: readonly SubsetOptions[] = props.subsets ?? [{ name: 'default' }];
   if (subsets.length === 0) invalid(app, 'subsets', subsets, 'declare at least one subset, or leave subsets out');
@@ -157,7 +168,7 @@ function resolveSubsets(app: IConstruct, props: LoadBalancedAppProps, appName: s
     checkHeadlessName(app, i, s.name, objectName);
     if (s.image !== undefined) checkPinnedImage(app, `subsets[${i}].image`, s.image);
     // A subset that sets replicas is not autoscaled; one that sets none follows the app.
-    const own = resolveReplicas(app, `subsets[${i}].replicas`, 0, s.replicas, props);
+    const own = resolveReplicas(app, `subsets[${i}].replicas`, 0, s.replicas, { workload, autoscaled: props.autoscaling !== undefined });
     const autoscaled = props.autoscaling !== undefined && s.replicas === undefined;
     return {
       name: s.name,
@@ -183,6 +194,12 @@ function checkHeadlessName(app: IConstruct, index: number, subset: string, objec
       `the headless Service name "${headless}" would be ${headless.length} characters, over Kubernetes' ${MAX_LABEL_LENGTH}; shorten the app name or the subset name by ${headless.length - MAX_LABEL_LENGTH} characters`,
     );
   }
+}
+
+/** Either bound; the budget itself refuses both. */
+function resolveDisruptionBudget(budget: DisruptionBudgetOptions): DisruptionBudgetOptions {
+  if (budget.minAvailable !== undefined) return budget;
+  return { ...budget, maxUnavailable: budget.maxUnavailable ?? DEFAULTS.DisruptionBudgetOptions.maxUnavailable };
 }
 
 function resolveGateway(app: IConstruct, props: LoadBalancedAppProps): ResolvedAppProps['gateway'] {

@@ -80,7 +80,7 @@ export function injectSidecar(app: LoadBalancedApp, consumer: kplus.AbstractPod,
   const configMap =
     (app.node.tryFindChild(id) as HashedConfigMap | undefined) ??
     new HashedConfigMap(app, id, `${props.name}-lb-sidecar`, props.objectNamespace, { [CONFIG_KEY]: serializeConfig(config) });
-  const bundle = ProxyBundle.of(app, { resolved: props.namespace, written: props.objectNamespace }, props.proxy.bundleFile);
+  const bundle = ProxyBundle.forApp(app, props);
   const { image, resources } = props.proxy;
   guarded(consumer, 'consumer', name, () =>
     addProxyContainer(consumer, { name, volumePrefix: name, config: configMap.configMap, bundle, image, resources, adminPort, listenerPort: port }),
