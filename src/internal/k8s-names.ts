@@ -67,6 +67,12 @@ export function labelKeyProblem(key: string): string | undefined {
   return undefined;
 }
 
+/** A key of a ConfigMap's or Secret's data: alphanumerics, "-", "_" and ".", not "." or "..", at most 253. */
+export function configMapKeyProblem(key: string): string | undefined {
+  if (!/^[-._a-zA-Z0-9]+$/.test(key) || key === '.' || key === '..') return 'must be letters, digits, "-", "_" and "." (and not "." or "..")';
+  return tooLong(key, MAX_SUBDOMAIN_LENGTH);
+}
+
 /** What is wrong with an image reference, for our rule that every image is pinned. */
 export type ImageProblem = 'malformed' | 'malformed-digest' | 'untagged' | 'latest';
 

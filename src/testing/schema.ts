@@ -2,7 +2,7 @@
 // Kubernetes 1.27 serves and accepts in versions.ts), plus the two things that schema cannot say: unknown fields (the API server rejects them under kubectl's
 // default strict field validation) and the name formats the API server checks in code.
 import {
-  dns1035LabelProblem, dns1123LabelProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem, portNameProblem,
+  configMapKeyProblem, dns1035LabelProblem, dns1123LabelProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem, portNameProblem,
 } from '../internal/k8s-names';
 import { asArr, asRec, asStrMap, containersOf, keyPath, Manifest, podTemplateOf, pointerToPath, Rec, Report } from './manifest';
 
@@ -137,6 +137,7 @@ export function checkNames(m: Manifest, report: Report): void {
     if (problem !== undefined) report(m, 'NAME_INVALID', 'metadata.name', problem, m.name);
   }
   checkLabels(m, asStrMap(meta?.labels), 'metadata.labels', report);
+  if (m.kind === 'ConfigMap' || m.kind === 'Secret') checkDataKeys(m, report);
   const t = podTemplateOf(m);
   if (t === undefined) return;
   if (t.specPath !== 'spec') checkLabels(m, t.labels, t.specPath.replace(/\.spec$/, '.metadata.labels'), report);
@@ -151,6 +152,17 @@ export function checkNames(m: Manifest, report: Report): void {
         report(m, 'NAME_INVALID', `${path}.ports[${i}].name`, 'must be an IANA service name: at most 15 lowercase alphanumerics or "-", with a letter', portName);
       }
     });
+  }
+}
+
+/** ConfigMap and Secret data keys become file names and environment variables; the API server checks them in code. */
+function checkDataKeys(m: Manifest, report: Report): void {
+  for (const field of ['data', 'binaryData', 'stringData']) {
+    for (const key of Object.keys(asRec(m.raw[field]) ?? {})) {
+      if (configMapKeyProblem(key) !== undefined) {
+        report(m, 'NAME_INVALID', keyPath(field, key), 'must be a valid data key: letters, digits, "-", "_" and ".", at most 253', key);
+      }
+    }
   }
 }
 

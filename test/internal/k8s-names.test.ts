@@ -3,6 +3,7 @@
  * the edges apimachinery's validation draws.
  */
 import {
+  configMapKeyProblem,
   dns1035LabelProblem,
   dns1123LabelProblem,
   dns1123SubdomainProblem,
@@ -89,6 +90,18 @@ describe('Kubernetes name rules', () => {
     [`x/${'a'.repeat(64)}`, false],
   ])('label key %j: %s', (key, valid) => {
     expect(ok(labelKeyProblem(key))).toBe(valid);
+  });
+
+  test.each([
+    ['config.json', true],
+    ['GREETING', true],
+    ['a_b-c.d', true],
+    ['..', false],
+    ['not valid!', false],
+    ['a/b', false],
+    ['a'.repeat(254), false],
+  ])('ConfigMap key %j: %s', (key, valid) => {
+    expect(ok(configMapKeyProblem(key))).toBe(valid);
   });
 
   test.each([
