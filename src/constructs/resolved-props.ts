@@ -30,6 +30,8 @@ export interface ResolvedSubset {
   readonly name: string;
   /** Base name of the subset's objects: the app's name, or `<app>-<subset>` when the app declares subsets. */
   readonly objectName: string;
+  /** Name of the subset's headless Service, `<objectName>-headless`: a DNS-1035 label of at most 63 characters. */
+  readonly headlessServiceName: string;
   /** Construct id of the subset (`Workload`, or `Workload-<subset>`), kept from v1 so construct addresses stay. */
   readonly id: string;
   /** The app container's image in this subset. */

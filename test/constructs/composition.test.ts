@@ -70,7 +70,7 @@ describe('composition', () => {
       spread: { zones: false, whenUnsatisfiable: 'ScheduleAnyway' },
       gateway: { replicas: 2, port: 8080, maxUnavailable: 1 },
       proxy: { adminPort: 9901 },
-      subsets: [{ name: 'default', objectName: 'hello', id: 'Workload', image: ECHO.image, replicas: 2, autoscaled: false, env: {} }],
+      subsets: [{ name: 'default', objectName: 'hello', headlessServiceName: 'hello-headless', id: 'Workload', image: ECHO.image, replicas: 2, autoscaled: false, env: {} }],
     });
   });
 });

@@ -165,7 +165,8 @@ function resolveSubsets(
     checkName(app, `subsets[${i}].name`, s.name, MAX_SUBSET_NAME);
     if (subsets.findIndex((o) => o.name === s.name) !== i) invalid(app, `subsets[${i}].name`, s.name, 'give each subset a unique name');
     const objectName = declared ? `${appName}-${s.name}` : appName;
-    checkHeadlessName(app, i, s.name, objectName);
+    const headlessServiceName = `${objectName}${HEADLESS_SUFFIX}`;
+    checkHeadlessName(app, i, s.name, headlessServiceName);
     if (s.image !== undefined) checkPinnedImage(app, `subsets[${i}].image`, s.image);
     // A subset that sets replicas is not autoscaled; one that sets none follows the app.
     const own = resolveReplicas(app, `subsets[${i}].replicas`, 0, s.replicas, { workload, autoscaled: props.autoscaling !== undefined });
@@ -173,6 +174,7 @@ function resolveSubsets(
     return {
       name: s.name,
       objectName,
+      headlessServiceName,
       id: declared ? `Workload-${s.name}` : 'Workload',
       image: s.image ?? props.container.image,
       replicas: autoscaled ? undefined : s.replicas === undefined ? replicas : own,
@@ -184,8 +186,7 @@ function resolveSubsets(
 }
 
 /** A Service name is a DNS-1035 label of at most 63 characters, and `<app>-<subset>-headless` can outgrow it. */
-function checkHeadlessName(app: IConstruct, index: number, subset: string, objectName: string): void {
-  const headless = `${objectName}${HEADLESS_SUFFIX}`;
+function checkHeadlessName(app: IConstruct, index: number, subset: string, headless: string): void {
   if (headless.length > MAX_LABEL_LENGTH) {
     invalid(
       app,
