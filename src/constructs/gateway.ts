@@ -12,8 +12,8 @@ import { serializeConfig } from './internal/balancer-config';
 import { createClientService } from './internal/client-service';
 import { HashedConfigMap } from './internal/hashed-config-map';
 import { accessLabel, componentLabels, LABELS } from './internal/labels';
-import { addProxyContainer, CONFIG_KEY, proxyGracePeriodSeconds } from './internal/proxy-container';
-import { ProxyBundle, sha256 } from './internal/proxy-bundle';
+import { addProxyContainer, CONFIG_KEY, proxyChecksum, proxyGracePeriodSeconds } from './internal/proxy-container';
+import { ProxyBundle } from './internal/proxy-bundle';
 import { podApiAccess } from './internal/security';
 import { createWorkload } from './internal/workloads';
 import { PodDisruptionBudget } from './pod-disruption-budget';
@@ -76,7 +76,7 @@ export class Gateway extends Construct {
     const config = new HashedConfigMap(this, 'Config', `${app.name}-lb-gateway`, app.objectNamespace, { [CONFIG_KEY]: serializeConfig(props.config) });
     this.configMap = config.configMap;
     this.bundle = ProxyBundle.forApp(this, app);
-    this.checksum = sha256(JSON.stringify({ config: config.hash, bundle: this.bundle.hash }));
+    this.checksum = proxyChecksum(config, this.bundle);
     const labels = componentLabels(app.name, 'gateway');
     this.deployment = this.createDeployment(props, labels);
     this.disruptionBudget = new PodDisruptionBudget(this, 'Budget', {

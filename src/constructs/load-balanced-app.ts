@@ -20,7 +20,7 @@ import { DEFAULTS } from './internal/defaults';
 import { HashedConfigMap } from './internal/hashed-config-map';
 import { createMigrationJob, createSmokeJob, JobSpec } from './internal/jobs';
 import { accessLabel, Component, componentLabels, LABELS } from './internal/labels';
-import { CONFIG_KEY } from './internal/proxy-container';
+import { CONFIG_KEY, proxyChecksum } from './internal/proxy-container';
 import { ProxyBundle, sha256 } from './internal/proxy-bundle';
 import { resolveLoadBalancedAppProps } from './internal/resolve';
 import { injectSidecar } from './internal/sidecar';
@@ -342,7 +342,7 @@ export class LoadBalancedApp extends Construct {
     const bundle = ProxyBundle.forApp(this, p);
     if (this.gateway) return { configMap: this.gateway.configMap, checksum: this.gateway.checksum, bundle };
     const configMap = new HashedConfigMap(this, 'GatewayConfig', `${p.name}-lb-gateway`, p.objectNamespace, { [CONFIG_KEY]: serializeConfig(config) });
-    return { configMap: configMap.configMap, checksum: sha256(JSON.stringify({ config: configMap.hash, bundle: bundle.hash })), bundle };
+    return { configMap: configMap.configMap, checksum: proxyChecksum(configMap, bundle), bundle };
   }
 
   /** The migration Job runs before the app's workloads; its name carries what it runs (Job templates are immutable). */

@@ -5,7 +5,8 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { ProxyConfig } from '../../config';
 import type { ProxyImage } from '../proxy-image';
-import { BUNDLE_KEY, ProxyBundle } from './proxy-bundle';
+import type { HashedConfigMap } from './hashed-config-map';
+import { BUNDLE_KEY, ProxyBundle, sha256 } from './proxy-bundle';
 import { mountTmp, podVolume, restrictedContainer } from './security';
 
 /** Directory the bundle is mounted at; the proxy runs `node <dir>/proxy.js`. */
@@ -51,6 +52,11 @@ const GRACE_MARGIN_SECONDS = 5;
  */
 export function proxyGracePeriodSeconds(config: Pick<ProxyConfig, 'shutdownDelayMs' | 'drainMs'>): number {
   return Math.ceil((config.shutdownDelayMs + config.drainMs) / 1000) + GRACE_MARGIN_SECONDS;
+}
+
+/** What a proxy runs on, hashed: a change of the config or of the bundle rolls the pods that carry it. */
+export function proxyChecksum(config: HashedConfigMap, bundle: ProxyBundle): string {
+  return sha256(JSON.stringify({ config: config.hash, bundle: bundle.hash }));
 }
 
 /** The command line the proxy runs with. */

@@ -9,8 +9,8 @@ import { guarded, invalid } from './checks';
 import { DEFAULTS } from './defaults';
 import { HashedConfigMap } from './hashed-config-map';
 import { accessLabel, consumerChecksumAnnotation } from './labels';
-import { addProxyContainer, CONFIG_KEY, proxyGracePeriodSeconds } from './proxy-container';
-import { ProxyBundle, sha256 } from './proxy-bundle';
+import { addProxyContainer, CONFIG_KEY, proxyChecksum, proxyGracePeriodSeconds } from './proxy-container';
+import { ProxyBundle } from './proxy-bundle';
 import { addRuntimeDefaultSeccomp, podSpecPointer } from './security';
 import { podMetadata } from './workloads';
 
@@ -87,7 +87,7 @@ export function injectSidecar(app: LoadBalancedApp, consumer: kplus.AbstractPod,
   );
   const meta = podMetadata(consumer);
   meta.addLabel(accessLabel(app.name), 'true');
-  meta.addAnnotation(consumerChecksumAnnotation(app.name), sha256(JSON.stringify({ config: configMap.hash, bundle: bundle.hash })));
+  meta.addAnnotation(consumerChecksumAnnotation(app.name), proxyChecksum(configMap, bundle));
   addRuntimeDefaultSeccomp(consumer);
   raiseGracePeriod(consumer, proxyGracePeriodSeconds(config));
   // The bundle may be created only now, after the consumer: order it first in the output, as a mount it needs.
