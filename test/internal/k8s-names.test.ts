@@ -13,95 +13,74 @@ import {
   portNameProblem,
 } from '../../src/internal/k8s-names';
 
-const ok = (problem: string | undefined) => problem === undefined;
+const RULES = {
+  'DNS-1123 label': (s: string) => dns1123LabelProblem(s),
+  'DNS-1035 label': (s: string) => dns1035LabelProblem(s),
+  'DNS-1123 subdomain': dns1123SubdomainProblem,
+  'port name': portNameProblem,
+  'label value': labelValueProblem,
+  'label key': labelKeyProblem,
+  'ConfigMap key': configMapKeyProblem,
+};
+
+// rule, input, valid
+const CASES: Array<[keyof typeof RULES, string, boolean]> = [
+  ['DNS-1123 label', 'web', true],
+  ['DNS-1123 label', '1web', true],
+  ['DNS-1123 label', 'a'.repeat(63), true],
+  ['DNS-1123 label', 'a'.repeat(64), false],
+  ['DNS-1123 label', 'Web', false],
+  ['DNS-1123 label', 'web-', false],
+  ['DNS-1123 label', '-web', false],
+  ['DNS-1123 label', 'we.b', false],
+  ['DNS-1123 label', '', false],
+  ['DNS-1035 label', 'web-1', true],
+  ['DNS-1035 label', '1web', false],
+  ['DNS-1035 label', 'a'.repeat(63), true],
+  ['DNS-1035 label', 'a'.repeat(64), false],
+  ['DNS-1123 subdomain', 'cdk8s-balancer-proxy-0123456789', true],
+  ['DNS-1123 subdomain', 'a.b.c', true],
+  ['DNS-1123 subdomain', 'a..b', false],
+  ['DNS-1123 subdomain', 'A.b', false],
+  ['DNS-1123 subdomain', 'a'.repeat(253), true],
+  ['DNS-1123 subdomain', 'a'.repeat(254), false],
+  ['port name', 'http', true],
+  ['port name', 'h2c', true],
+  ['port name', 'http-metrics', true],
+  ['port name', 'a'.repeat(15), true],
+  ['port name', 'a'.repeat(16), false],
+  ['port name', 'my--http', false],
+  ['port name', '8080', false],
+  ['port name', '-http', false],
+  ['port name', 'http-', false],
+  ['port name', 'HTTP', false],
+  ['label value', '', true],
+  ['label value', 'v1.2_3-x', true],
+  ['label value', 'a'.repeat(63), true],
+  ['label value', 'a'.repeat(64), false],
+  ['label value', '-a', false],
+  ['label value', 'a b', false],
+  ['label key', 'app.kubernetes.io/name', true],
+  ['label key', 'cdk8s-balancer/access-hello', true],
+  ['label key', 'name', true],
+  ['label key', 'Bad_Prefix/name', false],
+  ['label key', 'example.com/', false],
+  ['label key', `x/${'a'.repeat(64)}`, false],
+  ['ConfigMap key', 'config.json', true],
+  ['ConfigMap key', 'a_b-c.d', true],
+  ['ConfigMap key', '..', false],
+  ['ConfigMap key', 'not valid!', false],
+  ['ConfigMap key', 'a/b', false],
+  ['ConfigMap key', 'a'.repeat(254), false],
+];
 
 describe('Kubernetes name rules', () => {
-  test.each([
-    ['web', true],
-    ['1web', true],
-    ['a'.repeat(63), true],
-    ['a'.repeat(64), false],
-    ['Web', false],
-    ['web-', false],
-    ['-web', false],
-    ['we.b', false],
-    ['', false],
-  ])('DNS-1123 label %j: %s', (name, valid) => {
-    expect(ok(dns1123LabelProblem(name))).toBe(valid);
-  });
-
-  test.each([
-    ['web', true],
-    ['1web', false],
-    ['web-1', true],
-    ['a'.repeat(63), true],
-    ['a'.repeat(64), false],
-  ])('DNS-1035 label %j: %s', (name, valid) => {
-    expect(ok(dns1035LabelProblem(name))).toBe(valid);
+  test.each(CASES)('%s %j is valid: %s', (rule, input, valid) => {
+    expect(RULES[rule](input) === undefined).toBe(valid);
   });
 
   test('a DNS-1035 label can be held to a shorter limit, as our app and subset names are', () => {
     expect(dns1035LabelProblem('a'.repeat(41), 40)).toBe('is 41 characters, over the 40 allowed');
-  });
-
-  test.each([
-    ['cdk8s-balancer-proxy-0123456789', true],
-    ['a.b.c', true],
-    ['a..b', false],
-    ['A.b', false],
-    ['a'.repeat(253), true],
-    ['a'.repeat(254), false],
-  ])('DNS-1123 subdomain %j: %s', (name, valid) => {
-    expect(ok(dns1123SubdomainProblem(name))).toBe(valid);
-  });
-
-  test.each([
-    ['http', true],
-    ['h2c', true],
-    ['http-metrics', true],
-    ['a'.repeat(15), true],
-    ['a'.repeat(16), false],
-    ['my--http', false],
-    ['8080', false],
-    ['-http', false],
-    ['http-', false],
-    ['HTTP', false],
-  ])('port name %j: %s', (name, valid) => {
-    expect(ok(portNameProblem(name))).toBe(valid);
-  });
-
-  test.each([
-    ['', true],
-    ['v1.2_3-x', true],
-    ['a'.repeat(63), true],
-    ['a'.repeat(64), false],
-    ['-a', false],
-    ['a b', false],
-  ])('label value %j: %s', (value, valid) => {
-    expect(ok(labelValueProblem(value))).toBe(valid);
-  });
-
-  test.each([
-    ['app.kubernetes.io/name', true],
-    ['cdk8s-balancer/access-hello', true],
-    ['name', true],
-    ['Bad_Prefix/name', false],
-    ['example.com/', false],
-    [`x/${'a'.repeat(64)}`, false],
-  ])('label key %j: %s', (key, valid) => {
-    expect(ok(labelKeyProblem(key))).toBe(valid);
-  });
-
-  test.each([
-    ['config.json', true],
-    ['GREETING', true],
-    ['a_b-c.d', true],
-    ['..', false],
-    ['not valid!', false],
-    ['a/b', false],
-    ['a'.repeat(254), false],
-  ])('ConfigMap key %j: %s', (key, valid) => {
-    expect(ok(configMapKeyProblem(key))).toBe(valid);
   });
 
   test.each([
