@@ -3,9 +3,12 @@
 #  1. copies the package sources into a clean temp dir and builds there (so stale files in ./lib never ship),
 #  2. `npm pack`s it and checks the tarball's file list (lib JS, .d.ts, bundle, schema in; sources and tests out),
 #  3. creates an empty project, `npm install`s only the tarball, and runs a plain-JS main.js that builds a chart with
-#     one LoadBalancedApp, synthesizes it, and validates it with the package's own assertValidManifests,
+#     one LoadBalancedApp, synthesizes it, and validates it with the package's own assertValidManifests
+#     (from `cdk8s-balancer/testing`),
 #  4. asserts the YAML file exists, holds a Deployment and the proxy-bundle ConfigMap whose content is the shipped
-#     lib/proxy.bundle.js byte for byte.
+#     lib/proxy.bundle.js byte for byte,
+#  5. checks the `exports` map: the three entry points load, a deep import of an internal module is refused, and a
+#     TypeScript user compiles against all three with node16 and with node10 (`typesVersions`) module resolution.
 # usage: bash scripts/pack-smoke.sh   (KEEP=1 keeps the temp dir)
 set -euo pipefail
 
@@ -50,7 +53,8 @@ npmq install "$tarball" >/dev/null || fail "npm install of the tarball failed"
 cat > main.js <<'JS'
 // A user's chart: plain JavaScript, only the published package installed.
 const { App, Chart } = require('cdk8s');
-const { LoadBalancedApp, assertValidManifests } = require('cdk8s-balancer');
+const { LoadBalancedApp } = require('cdk8s-balancer');
+const { assertValidManifests } = require('cdk8s-balancer/testing');
 
 const app = new App({ outdir: 'dist' });
 const chart = new Chart(app, 'smoke');
@@ -81,4 +85,35 @@ if (deployments.length < 1) { console.error('expected a Deployment'); process.ex
 console.log(`pack-smoke: bundle ConfigMap ${bundleMaps[0].metadata.name} (${bundle.length} bytes, identical to the shipped lib/proxy.bundle.js); Deployments: ${deployments.map((d) => d.metadata.name).join(', ')}`);
 JS
 node --check node_modules/cdk8s-balancer/lib/proxy.bundle.js || fail "the shipped bundle does not parse"
+
+step "checking the exports map"
+node -e '
+  const { validateProxyConfig, CONFIG_VERSION } = require("cdk8s-balancer/config");
+  const cfg = validateProxyConfig({ version: CONFIG_VERSION, upstream: { port: 80, sources: [{ kind: "dns", hostname: "x" }] } });
+  if (cfg.listener.port !== 8080) throw new Error("cdk8s-balancer/config did not validate a config");
+  require.resolve("cdk8s-balancer/config.schema.json");
+  try { require("cdk8s-balancer/lib/constructs/internal/resolve"); } catch (e) {
+    if (e.code === "ERR_PACKAGE_PATH_NOT_EXPORTED") process.exit(0);
+    throw e;
+  }
+  throw new Error("a deep import of an internal module was not refused");
+' || fail "the exports map does not expose exactly the entry points"
+cat > user.ts <<'TS'
+import { App, Chart } from 'cdk8s';
+import { LoadBalancedApp, NamedPort, Protocol } from 'cdk8s-balancer';
+import { ProxyConfig, validateProxyConfig } from 'cdk8s-balancer/config';
+import { ManifestProblem, validateManifests } from 'cdk8s-balancer/testing';
+
+const chart = new Chart(new App(), 'c');
+const app = new LoadBalancedApp(chart, 'hello', { protocol: Protocol.http(), container: { image: 'ghcr.io/example/hello:1.0.0', ports: [{ name: 'http', number: 3000 }] } });
+const port: NamedPort = app.balancedPort;
+const config: ProxyConfig | undefined = app.gateway?.config;
+const problems: ManifestProblem[] = validateManifests(chart.toJson());
+export const used = [port, config, problems, validateProxyConfig];
+TS
+for resolution in node16 node10; do
+  module=$([[ "$resolution" == node16 ]] && echo node16 || echo commonjs)
+  "$root/node_modules/.bin/tsc" --noEmit --strict --skipLibCheck --module "$module" --moduleResolution "$resolution" user.ts \
+    || fail "a TypeScript user does not compile against the entry points with moduleResolution $resolution"
+done
 step "OK"

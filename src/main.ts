@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { App, Chart, ChartProps, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { Algorithm, AppSecret, LoadBalancedApp } from './constructs';
+import { Algorithm, AppSecret, LoadBalancedApp } from './index';
 
 /** The showcase: everything a typical app needs, in one chart. */
 export class HelloChart extends Chart {

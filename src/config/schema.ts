@@ -6,46 +6,12 @@
  */
 import * as z from 'zod';
 import { AlgorithmSchema } from './algorithm';
+import { DiscoverySourceSchema } from './discovery';
+import { ListenerSchema } from './listener';
+import { host, ms, port } from './primitives';
 
 /** The config format this code understands. Bump it on a breaking change to the file's meaning. */
 export const CONFIG_VERSION = 1;
-
-const port = z.number().int().min(1).max(65535);
-const ms = z.number().int().positive();
-const host = z.string().min(1);
-
-export const StaticEndpointSchema = z
-  .object({
-    address: host.describe('IP address or host name.'),
-    port: port.optional().describe('Port of this endpoint; defaults to upstream.port.'),
-    weight: z.number().positive().default(1),
-  })
-  .strict();
-
-export const StaticSourceSchema = z
-  .object({
-    kind: z.literal('static'),
-    subset: z.string().min(1).default('default'),
-    endpoints: z.array(StaticEndpointSchema).min(1),
-  })
-  .strict();
-
-export const DnsSourceSchema = z
-  .object({
-    kind: z.literal('dns'),
-    subset: z.string().min(1).default('default'),
-    hostname: host.describe('DNS name with one A/AAAA record per ready pod: a headless Service.'),
-    weight: z.number().positive().default(1).describe('Weight of every endpoint this name resolves to.'),
-    family: z.union([z.literal(4), z.literal(6), z.literal(0)]).default(0).describe('4, 6, or 0 for both.'),
-    refreshIntervalMs: ms.default(5_000).describe('Longest time between two look-ups.'),
-    servers: z
-      .array(z.string().min(1))
-      .optional()
-      .describe('DNS servers as "ip" or "ip:port"; the system resolver when absent.'),
-  })
-  .strict();
-
-export const DiscoverySourceSchema = z.discriminatedUnion('kind', [StaticSourceSchema, DnsSourceSchema]);
 
 export const UpstreamSchema = z
   .object({
@@ -134,13 +100,6 @@ export const LimitsSchema = z
   })
   .strict();
 
-export const ListenerSchema = z
-  .object({
-    host: host.default('0.0.0.0'),
-    port: port.default(8080),
-  })
-  .strict();
-
 export const AdminSchema = z
   .object({
     host: host.default('0.0.0.0'),
@@ -188,7 +147,6 @@ export const ProxyConfigSchema = z
 export type ProxyConfig = z.output<typeof ProxyConfigSchema>;
 /** What a user or a construct may write: defaults may be left out. */
 export type ProxyConfigInput = z.input<typeof ProxyConfigSchema>;
-export type DiscoverySource = z.output<typeof DiscoverySourceSchema>;
 export type HealthCheckConfig = z.output<typeof HealthCheckSchema>;
 export type OutlierDetectionConfig = z.output<typeof OutlierDetectionSchema>;
 export type RetriesConfig = z.output<typeof RetriesSchema>;

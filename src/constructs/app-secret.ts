@@ -3,7 +3,7 @@
  */
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { sha256 } from './proxy-bundle';
+import { sha256 } from './internal/proxy-bundle';
 
 /** Where the app's secret values come from. The app reads them as environment variables through `envFrom`. */
 export class AppSecret {

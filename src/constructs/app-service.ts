@@ -6,21 +6,36 @@ import { ApiObjectMetadata, Duration, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import { Construct } from 'constructs';
+import { ExternalTrafficPolicy, SessionAffinity } from './enums';
+import { DEFAULTS } from './internal/defaults';
 
-/** Whether a client sticks to one backend pod. */
-export enum SessionAffinity {
-  /** Each connection may go to any pod. */
-  NONE = 'None',
-  /** Connections from one client IP go to the same pod. */
-  CLIENT_IP = 'ClientIP',
-}
-
-/** Whether node-external traffic may hop to pods on other nodes. */
-export enum ExternalTrafficPolicy {
-  /** Any node forwards to any pod; the client address is masqueraded. */
-  CLUSTER = 'Cluster',
-  /** Only pods on the receiving node; keeps the client address. */
-  LOCAL = 'Local',
+/** The client-facing Service. */
+export interface ClientServiceOptions {
+  /**
+   * Service type.
+   * @default kplus.ServiceType.CLUSTER_IP
+   */
+  readonly type?: kplus.ServiceType;
+  /**
+   * Session affinity.
+   * @default SessionAffinity.NONE
+   */
+  readonly sessionAffinity?: SessionAffinity;
+  /**
+   * ClientIP affinity timeout.
+   * @default - Kubernetes' default (3 hours)
+   */
+  readonly sessionAffinityTimeout?: Duration;
+  /**
+   * External traffic policy (NodePort and LoadBalancer only).
+   * @default ExternalTrafficPolicy.CLUSTER
+   */
+  readonly externalTrafficPolicy?: ExternalTrafficPolicy;
+  /**
+   * Node port per port name.
+   * @default - allocated by Kubernetes
+   */
+  readonly nodePorts?: Record<string, number>;
 }
 
 /** One named port of an {@link AppService}. */
@@ -36,6 +51,11 @@ export interface AppServicePort {
    * @default - allocated by Kubernetes
    */
   readonly nodePort?: number;
+  /**
+   * The application protocol, e.g. `kubernetes.io/h2c`, for proxies and load balancers that read it.
+   * @default - none
+   */
+  readonly appProtocol?: string;
 }
 
 /** Props of {@link AppService}. */
@@ -71,7 +91,7 @@ export interface AppServiceProps {
   readonly sessionAffinityTimeout?: Duration;
   /**
    * External traffic policy, for NodePort and LoadBalancer Services only.
-   * @default ExternalTrafficPolicy.CLUSTER for NodePort and LoadBalancer, unset otherwise
+   * @default ExternalTrafficPolicy.CLUSTER - for NodePort and LoadBalancer; unset for the other types
    */
   readonly externalTrafficPolicy?: ExternalTrafficPolicy;
   /**
@@ -95,12 +115,13 @@ export class AppService extends Construct {
 
   constructor(scope: Construct, id: string, private readonly props: AppServiceProps) {
     super(scope, id);
-    this.type = props.type ?? kplus.ServiceType.CLUSTER_IP;
-    this.headless = props.headless ?? false;
-    this.sessionAffinity = props.sessionAffinity ?? SessionAffinity.NONE;
+    const D = DEFAULTS.AppServiceProps;
+    this.type = props.type ?? D.type;
+    this.headless = props.headless ?? D.headless;
+    this.sessionAffinity = props.sessionAffinity ?? D.sessionAffinity;
     const external = this.type === kplus.ServiceType.NODE_PORT || this.type === kplus.ServiceType.LOAD_BALANCER;
-    this.externalTrafficPolicy = external ? props.externalTrafficPolicy ?? ExternalTrafficPolicy.CLUSTER : undefined;
-    this.publishNotReadyAddresses = props.publishNotReadyAddresses ?? false;
+    this.externalTrafficPolicy = external ? props.externalTrafficPolicy ?? D.externalTrafficPolicy : undefined;
+    this.publishNotReadyAddresses = props.publishNotReadyAddresses ?? D.publishNotReadyAddresses;
     this.ports = [...props.ports];
     this.apiObject = new k8s.KubeService(this, 'Resource', {
       metadata: props.metadata,
@@ -125,6 +146,7 @@ export class AppService extends Construct {
         port: p.port,
         targetPort: k8s.IntOrString.fromNumber(p.targetPort),
         nodePort: p.nodePort,
+        appProtocol: p.appProtocol,
         protocol: 'TCP',
       })),
       sessionAffinity: this.sessionAffinity,

@@ -1,217 +1,280 @@
 /**
- * LoadBalancedApp: an app's workloads, Services, config, secrets, jobs and HA objects, and the balancer in front of it
- * (a gateway Deployment, sidecars in consumer workloads, or both).
+ * LoadBalancedApp: an app's subsets (workloads, headless Services, autoscalers, budgets), its config, secret, jobs and
+ * NetworkPolicy, and the balancer in front of it: a gateway, sidecars in consumer workloads, or both.
  */
-import { ApiObject, Chart, Duration, JsonPatch, Names, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import type { ProxyConfig } from '../config';
-import { Algorithm } from './algorithm';
-import { AppService } from './app-service';
-import { createWorkload, podMetadata } from './app-workloads';
-import { BalancerConfigSpec, buildBalancerConfig, serializeConfig, SubsetSource } from './balancer-config';
-import { injectSidecar } from './consumer';
-import { checkInt, checkPort, invalid } from './errors';
-import { HashedConfigMap } from './hashed-config-map';
-import { createMigrationJob, createSmokeJob } from './jobs';
-import { LABELS, accessLabel } from './labels';
-import { ClientServiceOptions, ConsumerOptions, LoadBalancedAppProps, SubsetOptions } from './options';
-import { PodDisruptionBudget } from './pod-disruption-budget';
-import { addProxyContainer, CONFIG_KEY, DEFAULT_ADMIN_PORT, DEFAULT_GATEWAY_PORT, DEFAULT_PROXY_RESOURCES, DEFAULT_SIDECAR_PORT, ProxyImage } from './proxy';
-import { ProxyBundle, sha256 } from './proxy-bundle';
-import { mountTmp, restrictedContainer } from './security';
-import { checkAppPorts, checkDnsLabel, checkScaling, checkSubsets, NamedPort } from './validate-props';
-import { AppWorkload, WorkloadKind } from './workload-kind';
+import type { DiscoverySourceInput, ProxyConfig } from '../config';
+import type { Algorithm } from './algorithm';
+import type { AppSecret } from './app-secret';
+import type { AppService, ClientServiceOptions } from './app-service';
+import { AppSubset } from './app-subset';
+import type { AutoscalingOptions, DisruptionBudgetOptions, SpreadOptions, SubsetOptions } from './app-subset';
+import type { Discovery } from './discovery';
+import { Gateway } from './gateway';
+import type { GatewayOptions } from './gateway';
+import { buildBalancerConfig, serializeConfig } from './internal/balancer-config';
+import { guarded, invalid } from './internal/checks';
+import { createClientService } from './internal/client-service';
+import { DEFAULTS } from './internal/defaults';
+import { HashedConfigMap } from './internal/hashed-config-map';
+import { createMigrationJob, createSmokeJob, JobSpec } from './internal/jobs';
+import { accessLabel, Component, componentLabels, LABELS } from './internal/labels';
+import { CONFIG_KEY, proxyChecksum } from './internal/proxy-container';
+import { ProxyBundle, sha256 } from './internal/proxy-bundle';
+import { resolveLoadBalancedAppProps } from './internal/resolve';
+import { injectSidecar } from './internal/sidecar';
+import type { MigrationJobOptions, SmokeTestOptions } from './jobs';
+import type { Protocol } from './protocol';
+import type { HealthCheckOptions, OutlierDetectionOptions, ProxyOptions, RetryOptions, TimeoutOptions } from './proxy-options';
+import type { NamedPort, ResolvedAppProps, ResolvedMigration, ResolvedSmokeTest } from './resolved-props';
+import type { WorkloadKind } from './workload-kind';
 
-/** The app's default resources: modest requests, a memory limit, no CPU limit. */
-export const DEFAULT_APP_RESOURCES: kplus.ContainerResources = {
-  cpu: { request: kplus.Cpu.millis(100) },
-  memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
-};
+/** Props of {@link LoadBalancedApp}. */
+export interface LoadBalancedAppProps {
+  /**
+   * The app container. Every port needs a name; the image must be pinned (a tag other than latest, or a digest).
+   * Your fields win over the defaults (name "app", IfNotPresent, 100m/128Mi requests and a 256Mi limit, TCP or
+   * httpGet probes on the balanced port). It runs as `securityContext.user` (default 65532, group likewise) with a
+   * read-only root filesystem and an emptyDir at /tmp; privileged, privilege escalation and root are refused.
+   */
+  readonly container: kplus.ContainerProps;
+  /**
+   * Base name of every object, a DNS label of at most 40 characters.
+   * @default - derived from the construct path
+   */
+  readonly name?: string;
+  /**
+   * Namespace of every object.
+   * @default - the chart's namespace; DNS names then assume the chart's namespace or "default"
+   */
+  readonly namespace?: string;
+  /**
+   * Cluster DNS domain, for the discovery host names.
+   * @default 'cluster.local'
+   */
+  readonly clusterDomain?: string;
+  /**
+   * Name of the container port the balancer sends traffic to.
+   * @default - the first port
+   */
+  readonly balancedPort?: string;
+  /**
+   * Kind of the app workload.
+   * @default WorkloadKind.deployment()
+   */
+  readonly workload?: WorkloadKind;
+  /**
+   * Replicas of each subset. A bare Pod is one replica: with `WorkloadKind.pod()` only 1 is accepted.
+   * @default 2 - 1 for a bare Pod; none when autoscaled
+   */
+  readonly replicas?: number;
+  /**
+   * Extra pods during a rolling update.
+   * @default 1
+   */
+  readonly maxSurge?: number | string;
+  /**
+   * Pods that may be unavailable during a rolling update.
+   * @default 0
+   */
+  readonly maxUnavailable?: number | string;
+  /**
+   * Old ReplicaSets / revisions kept for rollback.
+   * @default 5
+   */
+  readonly revisionHistoryLimit?: number;
+  /**
+   * Subsets of the app, each with its own workload and headless Service.
+   * @default - one subset named "default"
+   */
+  readonly subsets?: SubsetOptions[];
+  /**
+   * Plain configuration, given to the app as environment variables from an immutable ConfigMap.
+   * @default - none
+   */
+  readonly config?: Record<string, string>;
+  /**
+   * Secrets, given to the app as environment variables through `envFrom` a Secret. Inline values
+   * ({@link AppSecret.fromValues}) end up base64-encoded in the synthesized YAML; see there.
+   * @default - none
+   */
+  readonly secret?: AppSecret;
+  /**
+   * The client-facing Service.
+   * @default - ClusterIP, no session affinity
+   */
+  readonly service?: ClientServiceOptions;
+  /**
+   * The balancing algorithm.
+   * @default Algorithm.roundRobin()
+   */
+  readonly algorithm?: Algorithm;
+  /**
+   * The protocol the proxy speaks to clients: it names the listener port and the client Service's `appProtocol`.
+   * @default Protocol.http()
+   */
+  readonly protocol?: Protocol;
+  /**
+   * How the proxy finds each subset's pods.
+   * @default Discovery.dns()
+   */
+  readonly discovery?: Discovery;
+  /**
+   * Active health checks by the proxy; the path also becomes the app's default probe path.
+   * @default - none; the app's default probes are TCP
+   */
+  readonly healthCheck?: HealthCheckOptions;
+  /**
+   * Passive outlier detection.
+   * @default - the config's defaults: 5 failures, 30 s base ejection
+   */
+  readonly outlierDetection?: OutlierDetectionOptions;
+  /**
+   * Retries.
+   * @default - the config's defaults: 2 attempts, 20 % budget
+   */
+  readonly retries?: RetryOptions;
+  /**
+   * Timeouts.
+   * @default - the config's defaults: 1 s connect, 30 s request
+   */
+  readonly timeouts?: TimeoutOptions;
+  /**
+   * The gateway; `false` for none. The client-facing Service then selects the app directly (kube-proxy's
+   * per-connection balancing), and its clients must be allowed through `allowFrom`.
+   * @default - a gateway of 2 proxies on port 8080
+   */
+  readonly gateway?: GatewayOptions | false;
+  /**
+   * Image, bundle and resources of the proxy.
+   * @default - see ProxyOptions
+   */
+  readonly proxy?: ProxyOptions;
+  /**
+   * Horizontal autoscaling of the app.
+   * @default - none
+   */
+  readonly autoscaling?: AutoscalingOptions;
+  /**
+   * The app's PodDisruptionBudget (one per subset).
+   * @default - maxUnavailable 1
+   */
+  readonly disruptionBudget?: DisruptionBudgetOptions;
+  /**
+   * Topology spread of the app and gateway pods.
+   * @default - across nodes, ScheduleAnyway
+   */
+  readonly spread?: SpreadOptions;
+  /**
+   * A Job that runs before the app, named `<name>-migrate-<hash>`: a change of its spec or of the app's config or
+   * secrets makes a new Job (Job templates are immutable), and finished Jobs are removed after an hour.
+   * @default - none
+   */
+  readonly migration?: MigrationJobOptions;
+  /**
+   * A smoke-test Job through the balancer, named `<name>-smoke-<hash>` like the migration, run with the gateway's
+   * config (and its listener) in `--smoke` mode.
+   * @default false
+   */
+  readonly smokeTest?: SmokeTestOptions | boolean;
+  /**
+   * Other peers allowed to reach the app's ports besides the balancer (see also `LoadBalancedApp.allowFrom`).
+   * @default - only the balancer's pods: the gateway, sidecar consumers and the smoke test. With `gateway: false` and
+   * no consumer, nothing may reach the app until you allow a peer.
+   */
+  readonly allowFrom?: kplus.INetworkPolicyPeer[];
+}
+
+/** Options of {@link LoadBalancedApp.addConsumer}: a sidecar proxy in a consumer workload. */
+export interface ConsumerOptions {
+  /**
+   * Port the sidecar listens on, on 127.0.0.1.
+   * @default 15001
+   */
+  readonly port?: number;
+  /**
+   * Admin port of the sidecar (probes, metrics), on 0.0.0.0.
+   * @default 9901
+   */
+  readonly adminPort?: number;
+  /**
+   * Environment variable set to the sidecar's URL on the consumer's containers; `false` sets none.
+   * @default - `<APP_NAME>_URL`, e.g. `HELLO_URL`
+   */
+  readonly envVar?: string | false;
+}
+
+/** What the smoke test runs the proxy with: the gateway's config, or one of its own when there is no gateway. */
+interface SmokeProxy {
+  readonly configMap: kplus.IConfigMap;
+  readonly checksum: string;
+  readonly bundle: ProxyBundle;
+}
+
+/** What the app's pods get from its config and secret. */
+interface AppEnv {
+  readonly envFrom: kplus.EnvFrom[];
+  /** A hash of the config and of the secret's values, never the values: it rolls the pods when they change. */
+  readonly checksum: string;
+}
 
 /** An app behind the cdk8s-balancer proxy. */
 export class LoadBalancedApp extends Construct {
+  /** The props, resolved: what is synthesized. */
+  public readonly props: ResolvedAppProps;
   public readonly name: string;
   /** Namespace the DNS names and ConfigMap mounts assume. */
   public readonly namespace: string;
   public readonly clusterDomain: string;
+  /** Replicas of each subset that sets none; undefined when autoscaled. */
   public readonly replicas?: number;
   public readonly algorithm: Algorithm;
   /** The port the balancer sends traffic to. */
   public readonly balancedPort: NamedPort;
   public readonly ports: readonly NamedPort[];
-  /** One workload per subset, in subset order. */
-  public readonly workloads: readonly AppWorkload[];
-  /** One headless Service per subset, for discovery. */
-  public readonly headlessServices: readonly kplus.Service[];
+  /** The subsets, in the order declared: each with its workload, headless Service, autoscaler and budget. */
+  public readonly subsets: readonly AppSubset[];
+  /** The gateway, unless `gateway: false`. */
+  public readonly gateway?: Gateway;
   /** The client-facing Service: the gateway's, or the app's when there is no gateway. */
   public readonly service: AppService;
-  public readonly gateway?: kplus.Deployment;
-  /** The validated config the gateway runs on. */
-  public readonly gatewayConfig?: ProxyConfig;
   /** URL a consumer calls through its sidecar, with the default sidecar port. */
   public readonly sidecarUrl: string;
   public readonly networkPolicy: kplus.NetworkPolicy;
-  public readonly autoscalers: readonly kplus.HorizontalPodAutoscaler[];
-  public readonly disruptionBudgets: readonly PodDisruptionBudget[];
   public readonly migrationJob?: kplus.Job;
   public readonly smokeTestJob?: kplus.Job;
-  /** Kept for {@link addConsumer}. @internal */
-  public readonly _proxy: { image: ProxyImage; bundle: ProxyBundle; resources: kplus.ContainerResources; spec: Omit<BalancerConfigSpec, 'listener' | 'adminPort'> };
-  /** Namespace written on objects, if any. @internal */
-  public readonly _objectNamespace?: string;
 
   constructor(scope: Construct, id: string, props: LoadBalancedAppProps) {
     super(scope, id);
-    this.name = props.name ?? Names.toDnsLabel(this, { maxLen: 40 });
-    checkDnsLabel(this, 'name', this.name, 40);
-    this._objectNamespace = props.namespace;
-    this.namespace = props.namespace ?? Chart.of(this).namespace ?? 'default';
-    checkDnsLabel(this, 'namespace', this.namespace, 63);
-    this.clusterDomain = props.clusterDomain ?? 'cluster.local';
-    this.algorithm = props.algorithm ?? Algorithm.roundRobin();
-    const kind = props.workload ?? WorkloadKind.deployment();
-    const gatewayOptions = props.gateway === false ? undefined : props.gateway ?? {};
-    const gatewayPort = gatewayOptions?.port ?? DEFAULT_GATEWAY_PORT;
-    const adminPort = props.proxy?.adminPort ?? DEFAULT_ADMIN_PORT;
-    checkPort(this, 'gateway.port', gatewayPort);
-    checkPort(this, 'proxy.adminPort', adminPort);
-    checkInt(this, 'gateway.replicas', gatewayOptions?.replicas, 1);
-    if (gatewayPort === adminPort) invalid(this, 'gateway.port', gatewayPort, `it collides with the proxy's admin port ${adminPort}; choose another gateway.port or proxy.adminPort`);
-    // The app's pods never host a proxy, so app ports may equal the proxy's; sidecar collisions are checked in addConsumer.
-    this.ports = checkAppPorts(this, props, {});
-    const balanced = this.ports.find((p) => p.name === (props.balancedPort ?? this.ports[0].name));
-    if (!balanced) invalid(this, 'balancedPort', props.balancedPort, `name one of the ports: ${this.ports.map((p) => p.name).join(', ')}`);
-    this.balancedPort = balanced;
-    checkScaling(this, props);
-    const subsets = checkSubsets(this, props);
-    this.replicas = props.autoscaling ? undefined : props.replicas ?? 2;
-    const image = props.proxy?.image ?? ProxyImage.node();
-    image.check(this);
-
-    const ns = this._objectNamespace;
-    const appConfig = props.config ? new HashedConfigMap(this, 'Config', `${this.name}-config`, ns, props.config) : undefined;
-    const secret = props.secret?.bind(this, `${this.name}-secret`, ns);
-    const envFrom = [...(appConfig ? [kplus.Env.fromConfigMap(appConfig.configMap)] : []), ...(secret ? [kplus.Env.fromSecret(secret)] : [])];
-    const appChecksum = sha256(JSON.stringify({ config: appConfig?.hash ?? '', secret: props.secret?.checksum ?? '' }));
-
-    const workloads: AppWorkload[] = [];
-    const headless: kplus.Service[] = [];
-    const sources: SubsetSource[] = [];
-    const autoscalers: kplus.HorizontalPodAutoscaler[] = [];
-    const budgets: PodDisruptionBudget[] = [];
-    for (const subset of subsets) {
-      const single = props.subsets === undefined;
-      const base = single ? this.name : `${this.name}-${subset.name}`;
-      const idSuffix = single ? '' : `-${subset.name}`;
-      const labels = { [LABELS.name]: this.name, [LABELS.component]: 'app', [LABELS.subset]: subset.name };
-      const svc = this.headlessService(`Headless${idSuffix}`, `${base}-headless`, labels);
-      const replicas = subset.replicas ?? this.replicas;
-      const workload = createWorkload(this, `Workload${idSuffix}`, {
-        kind,
-        name: base,
-        namespace: ns,
-        labels,
-        replicas,
-        maxSurge: props.maxSurge ?? 1,
-        maxUnavailable: props.maxUnavailable ?? 0,
-        revisionHistoryLimit: props.revisionHistoryLimit ?? 5,
-        headless: svc,
-        user: props.container.securityContext?.user ?? 65532,
-        group: props.container.securityContext?.group ?? props.container.securityContext?.user ?? 65532,
-        spread: props.spread ?? {},
-      });
-      this.addAppContainer(workload, props, subset, envFrom);
-      podMetadata(workload).addAnnotation(LABELS.checksum, appChecksum);
-      if (props.autoscaling && subset.replicas === undefined) {
-        const hpa = new kplus.HorizontalPodAutoscaler(this, `Autoscaler${idSuffix}`, {
-          metadata: { name: base, namespace: ns },
-          target: workload as kplus.IScalable,
-          minReplicas: props.autoscaling.minReplicas ?? 2,
-          maxReplicas: props.autoscaling.maxReplicas,
-          metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(props.autoscaling.cpuUtilization ?? 70))],
-        });
-        autoscalers.push(hpa);
-      }
-      if (kind.scalable) {
-        budgets.push(new PodDisruptionBudget(this, `Budget${idSuffix}`, { metadata: { name: base, namespace: ns }, selector: labels, ...(props.disruptionBudget ?? {}) }));
-      }
-      workloads.push(workload);
-      headless.push(svc);
-      sources.push({ subset: subset.name, weight: subset.weight ?? 1, hostname: `${svc.name}.${this.namespace}.svc.${this.clusterDomain}` });
-    }
-    this.workloads = workloads;
-    this.headlessServices = headless;
-    this.autoscalers = autoscalers;
-    this.disruptionBudgets = budgets;
-
-    const bundle = ProxyBundle.of(this, this._objectNamespace, props.proxy?.bundleFile);
-    const resources = props.proxy?.resources ?? DEFAULT_PROXY_RESOURCES;
-    const spec = {
-      algorithm: this.algorithm,
-      sources,
-      upstreamName: this.name,
-      upstreamPort: balanced.number,
-      healthCheck: props.healthCheck,
-      outlierDetection: props.outlierDetection,
-      retries: props.retries,
-      timeouts: props.timeouts,
-      drain: props.proxy?.drain,
-      accessLog: props.proxy?.accessLog,
-    };
-    this._proxy = { image, bundle, resources, spec };
-    // Validate once even without a gateway, so a bad algorithm fails synth however the app is consumed.
-    const gatewayConfig = buildBalancerConfig(this, { ...spec, listener: { host: '0.0.0.0', port: gatewayPort }, adminPort });
-    this.sidecarUrl = `http://127.0.0.1:${DEFAULT_SIDECAR_PORT}`;
-
-    const appSelector = { [LABELS.name]: this.name, [LABELS.component]: 'app' };
-    const gatewayConfigMap = new HashedConfigMap(this, 'GatewayConfig', `${this.name}-lb-gateway`, ns, { [CONFIG_KEY]: serializeConfig(gatewayConfig) });
-    const proxyChecksum = sha256(JSON.stringify({ config: gatewayConfigMap.hash, bundle: bundle.hash }));
-    const proxySpec = { config: gatewayConfigMap.configMap, bundle, image, resources, adminPort, listenerPort: gatewayPort };
-    if (gatewayOptions) {
-      this.gatewayConfig = gatewayConfig;
-      const labels = { [LABELS.name]: this.name, [LABELS.component]: 'gateway' };
-      const gateway = createWorkload(this, 'Gateway', {
-        kind: WorkloadKind.deployment(),
-        name: `${this.name}-gateway`,
-        namespace: ns,
-        labels,
-        replicas: gatewayOptions.replicas ?? 2,
-        maxSurge: 1,
-        maxUnavailable: 0,
-        revisionHistoryLimit: props.revisionHistoryLimit ?? 5,
-        user: image.user,
-        group: image.group,
-        spread: props.spread ?? {},
-      }) as kplus.Deployment;
-      addProxyContainer(gateway, { ...proxySpec, name: 'proxy', volumePrefix: 'lb', listenerPortName: 'http' });
-      gateway.podMetadata.addLabel(accessLabel(this.name), 'true');
-      gateway.podMetadata.addAnnotation(LABELS.checksum, proxyChecksum);
-      budgets.push(new PodDisruptionBudget(this, 'GatewayBudget', { metadata: { name: `${this.name}-gateway`, namespace: ns }, selector: labels, maxUnavailable: gatewayOptions.maxUnavailable ?? 1 }));
-      this.gateway = gateway;
-    }
-    this.service = this.clientService(props.service ?? {}, gatewayPort, appSelector);
-
+    const p = resolveLoadBalancedAppProps(this, props);
+    this.props = p;
+    this.name = p.name;
+    this.namespace = p.namespace;
+    this.clusterDomain = p.clusterDomain;
+    this.replicas = p.replicas;
+    this.algorithm = p.algorithm;
+    this.balancedPort = p.balancedPort;
+    this.ports = p.ports;
+    this.sidecarUrl = `http://127.0.0.1:${DEFAULTS.ConsumerOptions.port}`;
+    // The order of creation is the order of the objects in the YAML (Jobs aside, which follow their dependencies).
+    const env = this.createAppEnv(p);
+    this.subsets = p.subsets.map((subset) => new AppSubset(this, subset.id, { app: p, subset, envFrom: env.envFrom, checksum: env.checksum }));
+    // Built, and so validated, even without a gateway: a bad algorithm fails synth however the app is consumed.
+    const config = this.buildConfig(p);
+    const discovery = this.subsets.map((s) => s.discovery);
+    this.gateway = p.gateway && new Gateway(this, 'Gateway', { app: p, gateway: p.gateway, config, discovery });
+    const smoke = p.smokeTest && this.smokeProxy(p, config);
+    this.service = this.gateway?.service ?? createClientService(this, p, componentLabels(p.name, 'app'), this.appServicePorts(p));
     this.networkPolicy = new kplus.NetworkPolicy(this, 'NetworkPolicy', {
-      metadata: { name: `${this.name}-app`, namespace: ns },
-      selector: kplus.Pods.select(this, 'AppPods', { labels: appSelector }),
+      metadata: { name: `${p.name}-app`, namespace: p.objectNamespace },
+      selector: kplus.Pods.select(this, 'AppPods', { labels: componentLabels(p.name, 'app') }),
       ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
     });
-    if (this.gateway || props.smokeTest) this._allowBalancers();
-    for (const peer of props.allowFrom ?? []) this.allowFrom(peer);
-
-    if (props.migration) {
-      const m = props.migration;
-      // The name carries what the Job runs, so a new release makes a new Job instead of an immutable-field error.
-      const jobHash = sha256(JSON.stringify({ appChecksum, image: m.container.image, command: m.container.command, args: m.container.args }));
-      this.migrationJob = createMigrationJob(this, this.jobSpec('migrate', 'migration', appChecksum, jobHash), m, envFrom, { resources: DEFAULT_APP_RESOURCES });
-      for (const w of workloads) w.node.addDependency(this.migrationJob);
-    }
-    if (props.smokeTest) {
-      const smokeSpec = this.jobSpec('smoke', 'smoke-test', proxyChecksum, sha256(JSON.stringify({ proxyChecksum, image: image.image })));
-      this.smokeTestJob = createSmokeJob(this, { ...smokeSpec, labels: { ...smokeSpec.labels, [accessLabel(this.name)]: 'true' } }, props.smokeTest === true ? {} : props.smokeTest, proxySpec);
-      for (const w of [...workloads, ...(this.gateway ? [this.gateway] : [])]) this.smokeTestJob.node.addDependency(w);
-    }
+    if (this.gateway || p.smokeTest) this.allowBalancers();
+    for (const peer of p.allowFrom) this.allowFrom(peer);
+    this.migrationJob = p.migration && this.addMigrationJob(p.migration, env);
+    this.smokeTestJob = p.smokeTest && smoke && this.addSmokeJob(p.smokeTest, smoke, config);
   }
 
   /**
@@ -231,90 +294,93 @@ export class LoadBalancedApp extends Construct {
    * Works with Deployments, StatefulSets, DaemonSets, Jobs and Pods of cdk8s-plus in the app's namespace.
    *
    * It adds the `lb-<app>` container with its volumes, the access label the app's NetworkPolicy admits, a checksum
-   * annotation, the URL as an env var on the containers present now, and the pod-level seccompProfile RuntimeDefault
-   * (cdk8s-plus cannot set it per container). In a Job the sidecar keeps running after the main container exits
+   * annotation, the URL as an env var on the containers present now, the pod-level seccompProfile RuntimeDefault
+   * (cdk8s-plus cannot set it per container), and a termination grace period long enough for the proxy's shutdown
+   * delay and drain (a longer one of yours stays). In a Job the sidecar keeps running after the main container exits
    * (Kubernetes 1.27 has no native sidecars), so prefer long-running consumers.
    */
   public addConsumer(consumer: kplus.AbstractPod, options: ConsumerOptions = {}): string {
     const url = injectSidecar(this, consumer, options);
-    this._allowBalancers();
+    this.allowBalancers();
     return url;
   }
 
   /**
    * Lets pods with the access label (gateway, sidecar consumers, smoke test) reach the balanced port. Added once, when
-   * the first such pod exists, so that a policy never names pods that are not there. @internal
+   * the first such pod exists, so that a policy never names pods that are not there.
    */
-  public _allowBalancers(): void {
+  private allowBalancers(): void {
     if (this.node.tryFindChild('BalancerPods')) return;
     const peer = kplus.Pods.select(this, 'BalancerPods', { labels: { [accessLabel(this.name)]: 'true' } });
     this.allowFrom(peer, [this.balancedPort.number]);
   }
 
-  private headlessService(id: string, name: string, labels: Record<string, string>): kplus.Service {
-    const svc = new kplus.Service(this, id, {
-      metadata: { name, namespace: this._objectNamespace },
-      clusterIP: 'None',
-      ports: this.ports.map((p) => ({ name: p.name, port: p.number, targetPort: p.number })),
-    });
-    for (const [k, v] of Object.entries(labels)) svc.selectLabel(k, v);
-    // Explicit: DNS must return only ready pods, so the balancer never picks a pod that is starting or draining.
-    ApiObject.of(svc).addJsonPatch(JsonPatch.add('/spec/publishNotReadyAddresses', false));
-    return svc;
+  private get sources(): DiscoverySourceInput[] {
+    return this.subsets.map((s) => s.discovery.source);
   }
 
-  private clientService(options: ClientServiceOptions, gatewayPort: number, appSelector: Record<string, string>): AppService {
-    const nodePorts = options.nodePorts ?? {};
-    for (const [portName, n] of Object.entries(nodePorts)) {
-      if (!this.ports.some((p) => p.name === portName)) invalid(this, `service.nodePorts.${portName}`, n, `name one of the ports: ${this.ports.map((p) => p.name).join(', ')}`);
-      if (!Number.isInteger(n) || n < 1 || n > 65535) invalid(this, `service.nodePorts.${portName}`, n, 'use a node port in the cluster range, usually 30000-32767');
-    }
-    const ports = this.gateway
-      ? [{ name: this.balancedPort.name, port: this.balancedPort.number, targetPort: gatewayPort, nodePort: nodePorts[this.balancedPort.name] }]
-      : this.ports.map((p) => ({ name: p.name, port: p.number, targetPort: p.number, nodePort: nodePorts[p.name] }));
-    return new AppService(this, 'Service', {
-      metadata: { name: this.name, namespace: this._objectNamespace },
-      selector: this.gateway ? { [LABELS.name]: this.name, [LABELS.component]: 'gateway' } : appSelector,
-      ports,
-      type: options.type,
-      sessionAffinity: options.sessionAffinity,
-      sessionAffinityTimeout: options.sessionAffinityTimeout,
-      externalTrafficPolicy: options.externalTrafficPolicy,
+  private createAppEnv(p: ResolvedAppProps): AppEnv {
+    const config = p.config ? new HashedConfigMap(this, 'Config', `${p.name}-config`, p.objectNamespace, p.config) : undefined;
+    const secret = p.secret?.bind(this, `${p.name}-secret`, p.objectNamespace);
+    return {
+      envFrom: [...(config ? [kplus.Env.fromConfigMap(config.configMap)] : []), ...(secret ? [kplus.Env.fromSecret(secret)] : [])],
+      checksum: sha256(JSON.stringify({ config: config?.hash ?? '', secret: p.secret?.checksum ?? '' })),
+    };
+  }
+
+  /** The config on the gateway's listener (also the smoke test's): validated here, once. */
+  private buildConfig(p: ResolvedAppProps): ProxyConfig {
+    return buildBalancerConfig(this, p, this.sources, {
+      listener: p.protocol.listener('0.0.0.0', p.gateway?.port ?? DEFAULTS.GatewayOptions.port),
+      adminPort: p.proxy.adminPort,
+      portProp: 'gateway.port',
+      adminPortProp: 'proxy.adminPort',
     });
   }
 
-  private addAppContainer(workload: AppWorkload, props: LoadBalancedAppProps, subset: SubsetOptions, envFrom: kplus.EnvFrom[]): void {
-    const port = this.balancedPort.number;
-    const hc = props.healthCheck;
-    const probe = (period: number, failures: number) =>
-      hc
-        ? kplus.Probe.fromHttpGet(hc.path ?? '/', { port, periodSeconds: Duration.seconds(period), failureThreshold: failures })
-        : kplus.Probe.fromTcpSocket({ port, periodSeconds: Duration.seconds(period), failureThreshold: failures });
-    const user = props.container.securityContext?.user ?? 65532;
-    const group = props.container.securityContext?.group ?? user;
-    const env: Record<string, kplus.EnvValue> = { ...(props.container.envVariables ?? {}) };
-    for (const [k, v] of Object.entries(subset.env ?? {})) env[k] = kplus.EnvValue.fromValue(v);
-    const container = workload.addContainer({
-      name: 'app',
-      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-      resources: DEFAULT_APP_RESOURCES,
-      readiness: probe(5, 2),
-      liveness: probe(10, 3),
-      startup: probe(2, 30),
-      ...props.container,
-      image: subset.image ?? props.container.image,
-      envVariables: env,
-      envFrom: [...(props.container.envFrom ?? []), ...envFrom],
-      securityContext: { ...restrictedContainer(user, group), readOnlyRootFilesystem: props.container.securityContext?.readOnlyRootFilesystem ?? true },
-    });
-    mountTmp(workload, container, 'tmp');
+  private smokeProxy(p: ResolvedAppProps, config: ProxyConfig): SmokeProxy {
+    const bundle = ProxyBundle.forApp(this, p);
+    if (this.gateway) return { configMap: this.gateway.configMap, checksum: this.gateway.checksum, bundle };
+    const configMap = new HashedConfigMap(this, 'GatewayConfig', `${p.name}-lb-gateway`, p.objectNamespace, { [CONFIG_KEY]: serializeConfig(config) });
+    return { configMap: configMap.configMap, checksum: proxyChecksum(configMap, bundle), bundle };
   }
 
-  private jobSpec(suffix: string, component: string, checksum: string, nameHash: string) {
+  /** The migration Job runs before the app's workloads; its name carries what it runs (Job templates are immutable). */
+  private addMigrationJob(migration: ResolvedMigration, env: AppEnv): kplus.Job {
+    const c = migration.container;
+    const nameHash = sha256(JSON.stringify({ appChecksum: env.checksum, image: c.image, command: c.command, args: c.args }));
+    const spec = this.jobSpec('migrate', 'migration', env.checksum, nameHash);
+    const job = guarded(this, 'migration.container', c, () => createMigrationJob(this, spec, migration, env.envFrom));
+    for (const s of this.subsets) s.workload.node.addDependency(job);
+    return job;
+  }
+
+  /** The smoke test runs after the workloads it tests, through the gateway's listener config. */
+  private addSmokeJob(smokeTest: ResolvedSmokeTest, smoke: SmokeProxy, config: ProxyConfig): kplus.Job {
+    const p = this.props;
+    const nameHash = sha256(JSON.stringify({ proxyChecksum: smoke.checksum, image: p.proxy.image.image }));
+    const spec = this.jobSpec('smoke', 'smoke-test', smoke.checksum, nameHash);
+    const { image, resources, adminPort } = p.proxy;
+    const job = createSmokeJob(
+      this,
+      { ...spec, labels: { ...spec.labels, [accessLabel(p.name)]: 'true' } },
+      smokeTest,
+      { config: smoke.configMap, bundle: smoke.bundle, image, resources, adminPort, listenerPort: config.listener.port },
+      this.subsets.map((s) => s.discovery),
+    );
+    for (const w of [...this.subsets.map((s) => s.workload), ...(this.gateway ? [this.gateway.deployment] : [])]) job.node.addDependency(w);
+    return job;
+  }
+
+  private appServicePorts(p: ResolvedAppProps) {
+    return p.ports.map((port) => ({ name: port.name, port: port.number, targetPort: port.number, nodePort: p.service.nodePorts?.[port.name] }));
+  }
+
+  private jobSpec(suffix: string, component: Component, checksum: string, nameHash: string): JobSpec {
     return {
       name: `${this.name}-${suffix}-${nameHash.slice(0, 10)}`,
-      namespace: this._objectNamespace,
-      labels: { [LABELS.name]: this.name, [LABELS.component]: component },
+      namespace: this.props.objectNamespace,
+      labels: componentLabels(this.name, component),
       annotations: { [LABELS.checksum]: checksum },
     };
   }

@@ -4,15 +4,9 @@
 import { ApiObjectMetadata, Lazy } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import { Construct } from 'constructs';
-import { invalid } from './errors';
-
-/** Which pods a budget guards when they are not ready. */
-export enum UnhealthyPodEvictionPolicy {
-  /** Unready pods may be evicted only while the budget holds. */
-  IF_HEALTHY_BUDGET = 'IfHealthyBudget',
-  /** Unready pods may always be evicted, so a broken rollout never blocks a node drain. */
-  ALWAYS_ALLOW = 'AlwaysAllow',
-}
+import { UnhealthyPodEvictionPolicy } from './enums';
+import { checkIntOrPercent, invalid } from './internal/checks';
+import { DEFAULTS } from './internal/defaults';
 
 /** Props of {@link PodDisruptionBudget}: give `minAvailable` or `maxUnavailable`, not both. */
 export interface PodDisruptionBudgetProps {
@@ -30,7 +24,7 @@ export interface PodDisruptionBudgetProps {
   readonly minAvailable?: number | string;
   /**
    * Pods that may be unavailable during voluntary disruptions.
-   * @default 1 when minAvailable is unset
+   * @default 1 - when minAvailable is unset
    */
   readonly maxUnavailable?: number | string;
   /**
@@ -56,18 +50,12 @@ export class PodDisruptionBudget extends Construct {
     if (props.minAvailable !== undefined && props.maxUnavailable !== undefined) {
       invalid(this, 'minAvailable together with maxUnavailable', props, 'give only one of them');
     }
-    for (const [what, v] of [
-      ['minAvailable', props.minAvailable],
-      ['maxUnavailable', props.maxUnavailable],
-    ] as const) {
-      if (v === undefined) continue;
-      if (typeof v === 'number' ? !Number.isInteger(v) || v < 0 : !/^(100|[1-9]?\d)%$/.test(v)) {
-        invalid(this, what, v, 'use an integer >= 0 or a percentage such as "25%"');
-      }
-    }
+    checkIntOrPercent(this, 'minAvailable', props.minAvailable);
+    checkIntOrPercent(this, 'maxUnavailable', props.maxUnavailable);
+    const D = DEFAULTS.PodDisruptionBudgetProps;
     this.minAvailable = props.minAvailable;
-    this.maxUnavailable = props.minAvailable === undefined ? props.maxUnavailable ?? 1 : undefined;
-    this.unhealthyPodEvictionPolicy = props.unhealthyPodEvictionPolicy ?? UnhealthyPodEvictionPolicy.ALWAYS_ALLOW;
+    this.maxUnavailable = props.minAvailable === undefined ? props.maxUnavailable ?? D.maxUnavailable : undefined;
+    this.unhealthyPodEvictionPolicy = props.unhealthyPodEvictionPolicy ?? D.unhealthyPodEvictionPolicy;
     const obj = new k8s.KubePodDisruptionBudget(this, 'Resource', {
       metadata: props.metadata,
       spec: Lazy.any({

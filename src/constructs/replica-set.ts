@@ -5,13 +5,14 @@ import { ApiObject, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import { Construct } from 'constructs';
-import { checkInt } from './errors';
+import { checkInt } from './internal/checks';
+import { DEFAULTS } from './internal/defaults';
 
 /** Props of {@link ReplicaSet}. */
 export interface ReplicaSetProps extends kplus.WorkloadProps {
   /**
    * Number of pods.
-   * @default 1, or none when autoscaled
+   * @default 1 - none when autoscaled
    */
   readonly replicas?: number;
   /**
@@ -35,7 +36,7 @@ export class ReplicaSet extends kplus.Workload implements kplus.IScalable {
     checkInt(this, 'replicas', props.replicas, 0);
     checkInt(this, 'minReadySeconds', props.minReadySeconds, 0);
     this.replicas = props.replicas;
-    this.minReadySeconds = props.minReadySeconds ?? 0;
+    this.minReadySeconds = props.minReadySeconds ?? DEFAULTS.ReplicaSetProps.minReadySeconds;
     this.apiObject = new k8s.KubeReplicaSet(this, 'Resource', {
       metadata: props.metadata,
       spec: Lazy.any({ produce: () => this.toKube() }),
@@ -60,7 +61,7 @@ export class ReplicaSet extends kplus.Workload implements kplus.IScalable {
 
   private toKube(): k8s.ReplicaSetSpec {
     return {
-      replicas: this.hasAutoscaler ? undefined : this.replicas ?? 1,
+      replicas: this.hasAutoscaler ? undefined : this.replicas ?? DEFAULTS.ReplicaSetProps.replicas,
       minReadySeconds: this.minReadySeconds,
       selector: this._toLabelSelector(),
       template: { metadata: this.podMetadata.toJson(), spec: this._toPodSpec() },

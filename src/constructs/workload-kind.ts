@@ -2,7 +2,7 @@
  * Which kind of workload runs the app's pods.
  */
 import * as kplus from 'cdk8s-plus-27';
-import { ReplicaSet } from './replica-set';
+import type { ReplicaSet } from './replica-set';
 
 /** Any workload the app may run on. */
 export type AppWorkload = kplus.Deployment | kplus.StatefulSet | ReplicaSet | kplus.Pod;
@@ -30,7 +30,7 @@ export class WorkloadKind {
 
   /** A StatefulSet, governed by the app's headless Service. */
   public static statefulSet(options: StatefulSetKindOptions = {}): WorkloadKind {
-    return new WorkloadKind('StatefulSet', options.podManagementPolicy ?? kplus.PodManagementPolicy.PARALLEL);
+    return new WorkloadKind('StatefulSet', options.podManagementPolicy);
   }
 
   /** One bare Pod: no replicas, no autoscaling, no disruption budget. For demos and one-off tools. */
@@ -41,7 +41,7 @@ export class WorkloadKind {
   private constructor(
     /** The Kubernetes kind. */
     public readonly kind: 'Deployment' | 'ReplicaSet' | 'StatefulSet' | 'Pod',
-    /** For StatefulSets only. */
+    /** For StatefulSets only: as given; the StatefulSet uses `Parallel` when unset. */
     public readonly podManagementPolicy?: kplus.PodManagementPolicy,
   ) {}
 

@@ -1,3 +1,9 @@
-export * from './problem';
+/**
+ * `cdk8s-balancer/testing`: validate synthesized manifests against the Kubernetes 1.27 schema, semantic rules, the
+ * Pod Security "restricted" profile, hardening rules and secret hygiene.
+ */
+export { formatProblem, ManifestValidationError } from './problem';
+export type { ManifestProblem, ProblemCode, ProblemRule } from './problem';
 export type { ExternalReferences } from './semantic';
-export * from './validate';
+export { assertValidManifests, validateManifests } from './validate';
+export type { ValidateManifestsOptions } from './validate';

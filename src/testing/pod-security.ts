@@ -2,6 +2,7 @@
 // every pod spec in the set: bare Pods and the templates of workloads and CronJobs. Then the hardening this
 // project promises on top: read-only root filesystems, pinned images, and resource requests.
 // The rules follow https://kubernetes.io/docs/concepts/security/pod-security-standards/ field by field.
+import { imageProblem } from '../internal/k8s-names';
 import { asArr, asRec, asStr, ContainerAt, containersOf, keyPath, PodTemplate, Rec, Report } from './manifest';
 
 const ALLOWED_VOLUME_TYPES = new Set([
@@ -126,12 +127,7 @@ export function checkHardening(t: PodTemplate, report: Report): void {
   }
 }
 
-/** `name:tag` with a tag other than latest, or `name@sha256:...`. A registry port (`host:5000/app`) is not a tag. */
+/** `name:tag` with a tag other than latest, or `name@sha256:...`; the rule is the constructs' own (k8s-names.ts). */
 export function isPinned(image: string): boolean {
-  if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
-  const lastSegment = image.slice(image.lastIndexOf('/') + 1);
-  const colon = lastSegment.indexOf(':');
-  if (colon < 0) return false;
-  const tag = lastSegment.slice(colon + 1);
-  return tag !== '' && tag !== 'latest';
+  return imageProblem(image) === undefined;
 }

@@ -1,6 +1,9 @@
 // Schema rules: each object against the OpenAPI schema compiled into kubernetes-models 4.5.1 (narrowed to what
 // Kubernetes 1.27 serves and accepts in versions.ts), plus the two things that schema cannot say: unknown fields (the API server rejects them under kubectl's
 // default strict field validation) and the name formats the API server checks in code.
+import {
+  configMapKeyProblem, dns1035LabelProblem, dns1123LabelProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem, portNameProblem,
+} from '../internal/k8s-names';
 import { asArr, asRec, asStrMap, containersOf, keyPath, Manifest, podTemplateOf, pointerToPath, Rec, Report } from './manifest';
 
 interface ModelClass {
@@ -122,10 +125,6 @@ function reportUnread(m: Manifest, v: unknown, pointer: string, reads: Map<strin
   }
 }
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const PATH_SEGMENT_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
 
 /** Name formats the API server enforces in code rather than in the OpenAPI schema. */
@@ -138,20 +137,32 @@ export function checkNames(m: Manifest, report: Report): void {
     if (problem !== undefined) report(m, 'NAME_INVALID', 'metadata.name', problem, m.name);
   }
   checkLabels(m, asStrMap(meta?.labels), 'metadata.labels', report);
+  if (m.kind === 'ConfigMap' || m.kind === 'Secret') checkDataKeys(m, report);
   const t = podTemplateOf(m);
   if (t === undefined) return;
   if (t.specPath !== 'spec') checkLabels(m, t.labels, t.specPath.replace(/\.spec$/, '.metadata.labels'), report);
   for (const { path, c } of containersOf(t)) {
     const name = String(c.name ?? '');
-    if (!DNS1123_LABEL.test(name) || name.length > 63) {
+    if (dns1123LabelProblem(name) !== undefined) {
       report(m, 'NAME_INVALID', `${path}.name`, 'must be a DNS-1123 label (lowercase alphanumerics and "-", at most 63)', name);
     }
     asArr(c.ports).forEach((p, i) => {
       const portName = asRec(p)?.name;
-      if (typeof portName === 'string' && !isIanaSvcName(portName)) {
+      if (typeof portName === 'string' && portNameProblem(portName) !== undefined) {
         report(m, 'NAME_INVALID', `${path}.ports[${i}].name`, 'must be an IANA service name: at most 15 lowercase alphanumerics or "-", with a letter', portName);
       }
     });
+  }
+}
+
+/** ConfigMap and Secret data keys become file names and environment variables; the API server checks them in code. */
+function checkDataKeys(m: Manifest, report: Report): void {
+  for (const field of ['data', 'binaryData', 'stringData']) {
+    for (const key of Object.keys(asRec(m.raw[field]) ?? {})) {
+      if (configMapKeyProblem(key) !== undefined) {
+        report(m, 'NAME_INVALID', keyPath(field, key), 'must be a valid data key: letters, digits, "-", "_" and ".", at most 253', key);
+      }
+    }
   }
 }
 
@@ -160,32 +171,22 @@ function objectNameProblem(kind: string, name: string): string | undefined {
     return /[/%]/.test(name) || name === '.' || name === '..' ? 'must not contain "/" or "%"' : undefined;
   }
   if (kind === 'Service') {
-    return DNS1035_LABEL.test(name) && name.length <= 63
+    return dns1035LabelProblem(name) === undefined
       ? undefined
       : 'must be a DNS-1035 label (start with a letter; lowercase alphanumerics and "-", at most 63)';
   }
   if (kind === 'Namespace') {
-    return DNS1123_LABEL.test(name) && name.length <= 63 ? undefined : 'must be a DNS-1123 label (at most 63)';
+    return dns1123LabelProblem(name) === undefined ? undefined : 'must be a DNS-1123 label (at most 63)';
   }
-  return DNS1123_SUBDOMAIN.test(name) && name.length <= 253
+  return dns1123SubdomainProblem(name) === undefined
     ? undefined
     : 'must be a DNS-1123 subdomain (lowercase alphanumerics, "-" and ".", at most 253)';
 }
 
-function isIanaSvcName(s: string): boolean {
-  return s.length <= 15 && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(s) && /[a-z]/.test(s) && !s.includes('--');
-}
-
 function checkLabels(m: Manifest, labels: Readonly<Record<string, string>>, base: string, report: Report): void {
   for (const [key, value] of Object.entries(labels)) {
-    const slash = key.lastIndexOf('/');
-    const prefix = slash >= 0 ? key.slice(0, slash) : '';
-    const name = slash >= 0 ? key.slice(slash + 1) : key;
-    const keyOk =
-      name.length > 0 && name.length <= 63 && LABEL_VALUE.test(name) &&
-      (slash < 0 || (prefix.length <= 253 && DNS1123_SUBDOMAIN.test(prefix)));
-    if (!keyOk) report(m, 'NAME_INVALID', keyPath(base, key), 'is not a valid label key', key);
-    if (value.length > 63 || !LABEL_VALUE.test(value)) {
+    if (labelKeyProblem(key) !== undefined) report(m, 'NAME_INVALID', keyPath(base, key), 'is not a valid label key', key);
+    if (labelValueProblem(value) !== undefined) {
       report(m, 'NAME_INVALID', keyPath(base, key), 'label value must be at most 63 alphanumerics, "-", "_" or ".", starting and ending alphanumeric', value);
     }
   }

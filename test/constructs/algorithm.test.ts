@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import { validateProxyConfig } from '../../src/config';
-import { Algorithm, LoadBalancedApp } from '../../src/constructs';
+import { Algorithm, LoadBalancedApp } from '../../src';
 import { chart, ECHO, proxyConfig, synthValid } from './helpers';
 
 describe('Algorithm', () => {
@@ -106,7 +106,7 @@ describe('Algorithm', () => {
         }),
     ).toThrow(
       new RegExp(
-        `LB_CONFIG_INVALID: test/hello: algorithm subsetWeights\\.stable must be a finite number > 0 \\(got ${weight}\\); fix: give a positive weight`,
+        `^LB_CONFIG_INVALID: test/hello: .*\n  - algorithm\\.subsetWeights\\.stable \\(from algorithm subsetWeights\\.stable\\): .*>0 \\(got ${weight}\\); fix: name a declared subset and give it a weight > 0`,
       ),
     );
   });
@@ -120,7 +120,7 @@ describe('Algorithm', () => {
           subsets: [{ name: 'stable' }, { name: 'canary' }],
           algorithm: Algorithm.weightedRoundRobin({ subsetWeights: { stable: 9, canry: 1 } }),
         }),
-    ).toThrow(/LB_CONFIG_INVALID: test\/hello: algorithm subsetWeights names subset "canry".*fix: use one of "stable", "canary"/);
+    ).toThrow(/LB_CONFIG_INVALID: test\/hello: .*\n  - algorithm\.subsetWeights\.canry \(from algorithm subsetWeights\.canry\): names subset "canry", which no discovery source declares; known subsets: stable, canary; fix: name a declared subset/);
   });
 
   test('fails when peak EWMA decay is zero', () => {

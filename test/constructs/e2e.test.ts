@@ -12,7 +12,7 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Testing } from 'cdk8s';
-import { Algorithm, LoadBalancedApp } from '../../src/constructs';
+import { Algorithm, LoadBalancedApp } from '../../src';
 import { chart, find, Obj, podSpec, SMOKE_JOB } from './helpers';
 
 async function freePort(): Promise<number> {

@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import { Algorithm, AppSecret, LoadBalancedApp } from '../../src/constructs';
+import { Algorithm, AppSecret, LoadBalancedApp } from '../../src';
 import { chart, ECHO, find, Obj, podMeta, podSpec, synthValid, MIGRATE_JOB, SMOKE_JOB } from './helpers';
 
 describe('jobs', () => {

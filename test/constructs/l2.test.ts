@@ -1,6 +1,6 @@
 import { Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { AppService, ExternalTrafficPolicy, PodDisruptionBudget, ReplicaSet, SessionAffinity, UnhealthyPodEvictionPolicy } from '../../src/constructs';
+import { AppService, ExternalTrafficPolicy, PodDisruptionBudget, ReplicaSet, SessionAffinity, UnhealthyPodEvictionPolicy } from '../../src';
 import { chart, find, Obj } from './helpers';
 
 describe('ReplicaSet L2', () => {

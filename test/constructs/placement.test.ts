@@ -1,6 +1,6 @@
-import { Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { LoadBalancedApp } from '../../src/constructs';
+import { LoadBalancedApp } from '../../src';
 import { chart, consumer, ECHO, find, Obj, podMeta, podSpec, proxyConfig, synthValid } from './helpers';
 
 type Container = { name: string; command?: string[]; env?: Array<{ name: string; value: string }>; ports?: Array<{ containerPort: number }> };
@@ -62,7 +62,6 @@ describe('proxy placement', () => {
   });
 
   test('health-check, outlier, retry and timeout options reach the config', () => {
-    const { Duration } = jest.requireActual('cdk8s') as typeof import('cdk8s');
     const c = chart();
     new LoadBalancedApp(c, 'hello', {
       name: 'hello',
@@ -74,7 +73,7 @@ describe('proxy placement', () => {
     });
     const cfg = proxyConfig(synthValid(c), 'hello-lb-gateway-') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(cfg.healthCheck).toEqual({ path: '/healthz', intervalMs: 2000, timeoutMs: 500, healthyThreshold: 1, unhealthyThreshold: 3 });
-    expect(cfg.outlierDetection).toEqual({ consecutiveFailures: 3, baseEjectionMs: 10000, maxEjectionMs: 300000, maxEjectionPercent: 30 });
+    expect(cfg.outlierDetection).toEqual({ consecutiveFailures: 3, baseEjectionMs: 10000, maxEjectionMs: 300000, maxEjectionPercent: 30, probeAfterMs: 5000 });
     expect(cfg.retries).toEqual({ attempts: 1, retryOn: ['connect-failure'], budget: { ratio: 0.1, minRetriesPerSecond: 10 } });
     expect(cfg.timeouts).toMatchObject({ connectMs: 250, requestMs: 5000 });
   });
@@ -156,8 +155,96 @@ describe('proxy placement', () => {
     expect(proxyConfig(objects, 'hello-lb-sidecar-').listener).toEqual({ host: '127.0.0.1', port: 15001 });
   });
 
+  test('without a gateway, consumer or smoke test nothing runs the proxy, so no proxy config and no bundle are synthesized', () => {
+    // GIVEN an app without a gateway, reached through allowFrom
+    const c = chart();
+    const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, gateway: false });
+    app.allowFrom(kplus.Pods.all(c, 'everyone'));
+    // WHEN synthesized
+    const objects = synthValid(c);
+    // THEN only the app's own objects are there
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'Deployment/hello',
+      'NetworkPolicy/hello-app',
+      'PodDisruptionBudget/hello',
+      'Service/hello',
+      'Service/hello-headless',
+    ]);
+    expect(app.gateway).toBeUndefined();
+  });
+
+  test('without a gateway, the first consumer brings the bundle and its sidecar config', () => {
+    // GIVEN an app without a gateway
+    const c = chart();
+    const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, gateway: false });
+    // WHEN a consumer is added
+    app.addConsumer(consumer(c));
+    const objects = synthValid(c);
+    // THEN the sidecar's config and the bundle exist, the gateway's config does not
+    expect(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name!.replace(/-[0-9a-f]{10}$/, ''))).toEqual([
+      'hello-lb-sidecar',
+      'cdk8s-balancer-proxy',
+    ]);
+  });
+
+  test('the shutdown delay and the drain reach the config, 5 s and 20 s by default', () => {
+    // GIVEN one app with the defaults and one with its own shutdown delay and drain
+    const c = chart();
+    new LoadBalancedApp(c, 'a', { name: 'a', container: ECHO });
+    new LoadBalancedApp(c, 'b', { name: 'b', container: ECHO, proxy: { shutdownDelay: Duration.seconds(10), drain: Duration.seconds(40) } });
+    // WHEN synthesized
+    const objects = synthValid(c);
+    // THEN each gateway config carries them in milliseconds
+    expect([proxyConfig(objects, 'a-lb-gateway-'), proxyConfig(objects, 'b-lb-gateway-')].map((cfg) => [cfg.shutdownDelayMs, cfg.drainMs])).toEqual([
+      [5000, 20000],
+      [10000, 40000],
+    ]);
+  });
+
+  test.each([
+    ['the defaults (5 s + 20 s)', {}, 30],
+    ['a long drain (10 s + 40 s)', { shutdownDelay: Duration.seconds(10), drain: Duration.seconds(40) }, 55],
+    ['a short one, rounded up (1.5 s + 5 s)', { shutdownDelay: Duration.millis(1500), drain: Duration.seconds(5) }, 12],
+  ])('gateway pods get a termination grace period of shutdown delay + drain + 5 s with %s', (_name, proxy, seconds) => {
+    // GIVEN an app whose proxy has this shutdown delay and drain
+    const c = chart();
+    new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, proxy });
+    // WHEN synthesized, THEN the gateway pods wait that long before they are killed
+    expect(podSpec(find(synthValid(c), 'Deployment', 'hello-gateway')).terminationGracePeriodSeconds).toBe(seconds);
+  });
+
+  test.each([
+    ['Kubernetes’ 30 s when the sidecar needs less', undefined, { drain: Duration.seconds(5) }, 30],
+    ['what the sidecar needs when that is more than 30 s', undefined, { shutdownDelay: Duration.seconds(10), drain: Duration.seconds(40) }, 55],
+    ['the user’s own when that is longer', Duration.minutes(2), { shutdownDelay: Duration.seconds(10), drain: Duration.seconds(40) }, 120],
+  ])('a consumer keeps %s', (_name, terminationGracePeriod, proxy, seconds) => {
+    // GIVEN a consumer, with or without its own grace period, and an app whose proxy needs some
+    const c = chart();
+    const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, proxy });
+    const d = new kplus.Deployment(c, 'consumer', { ...RESTRICTED_POD, terminationGracePeriod, containers: [RESTRICTED_MAIN] });
+    // WHEN the sidecar is injected
+    app.addConsumer(d);
+    // THEN the pod's grace period is the longest of what Kubernetes, the user and the sidecar want
+    const obj = synthValid(c).find((o) => o.kind === 'Deployment' && o.metadata.name?.startsWith('test-consumer'))!;
+    expect(podSpec(obj).terminationGracePeriodSeconds).toBe(seconds);
+  });
+
+  test.each([['slow', 'fast'], ['fast', 'slow']])('a consumer of two apps waits for the slower sidecar, injected %s first', (...order) => {
+    // GIVEN two apps, one draining for 60 s and one for 30 s, injected into one consumer in this order
+    const c = chart();
+    const apps = {
+      slow: new LoadBalancedApp(c, 'slow', { name: 'slow', container: ECHO, proxy: { drain: Duration.seconds(60) } }),
+      fast: new LoadBalancedApp(c, 'fast', { name: 'fast', container: ECHO, proxy: { drain: Duration.seconds(30) } }),
+    };
+    const d = consumer(c);
+    order.forEach((name, i) => apps[name as keyof typeof apps].addConsumer(d, { port: 15001 + i, adminPort: 9901 + i }));
+    // WHEN synthesized, THEN the grace period is the slow sidecar's: 5 + 60 + 5
+    const obj = synthValid(c).find((o) => o.kind === 'Deployment' && o.metadata.name?.startsWith('test-consumer'))!;
+    expect(podSpec(obj).terminationGracePeriodSeconds).toBe(70);
+  });
+
   test('a custom proxy image without a bundle path still gets the bundle mounted', () => {
-    const { ProxyImage } = jest.requireActual('../../src/constructs') as typeof import('../../src/constructs');
+    const { ProxyImage } = jest.requireActual('../../src') as typeof import('../../src');
     const c = chart();
     new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, proxy: { image: ProxyImage.fromImage('example.com/node-base:24.11.1') } });
     const [proxy] = podSpec(find(synthValid(c), 'Deployment', 'hello-gateway')).containers;
@@ -167,7 +254,7 @@ describe('proxy placement', () => {
   });
 
   test('a custom proxy image carrying the bundle is not given the bundle mount', () => {
-    const { ProxyImage } = jest.requireActual('../../src/constructs') as typeof import('../../src/constructs');
+    const { ProxyImage } = jest.requireActual('../../src') as typeof import('../../src');
     const c = chart();
     new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, proxy: { image: ProxyImage.fromImage('example.com/lb-proxy:2.0.0', { bundlePath: '/app/proxy.js', user: 2000 }) } });
     const objects = synthValid(c);

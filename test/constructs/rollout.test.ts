@@ -1,5 +1,5 @@
 import { Chart, Testing } from 'cdk8s';
-import { AppSecret, LoadBalancedApp, LoadBalancedAppProps } from '../../src/constructs';
+import { AppSecret, LoadBalancedApp, LoadBalancedAppProps } from '../../src';
 import { validateManifests } from '../../src/testing';
 import { chart, consumer, ECHO, fakeBundle, find, Obj, podMeta, synthValid, SMOKE_JOB } from './helpers';
 
@@ -60,7 +60,7 @@ describe('rollouts', () => {
   });
 
   test('the proxy checksums and the config ConfigMap name change when the balancer config changes', () => {
-    const { Algorithm } = jest.requireActual('../../src/constructs') as typeof import('../../src/constructs');
+    const { Algorithm } = jest.requireActual('../../src') as typeof import('../../src');
     const before = synth({ proxy: { bundleFile: bundleA } });
     const after = synth({ algorithm: Algorithm.leastConnections(), proxy: { bundleFile: bundleA } });
     const name = (objs: Obj[]) => objs.find((o) => o.metadata.name?.startsWith('hello-lb-gateway-'))!.metadata.name;
@@ -101,6 +101,28 @@ describe('rollouts', () => {
     expect(objects.filter((o) => o.metadata.name?.startsWith('cdk8s-balancer-proxy-'))).toHaveLength(1);
   });
 
+  test('one bundle ConfigMap per resolved namespace, whether the namespace comes from the chart or the prop', () => {
+    // GIVEN a chart in team-a, one app in it by the chart's namespace and one by its own prop
+    const c = chart({ namespace: 'team-a' });
+    new LoadBalancedApp(c, 'a', { name: 'a', container: ECHO });
+    new LoadBalancedApp(c, 'b', { name: 'b', container: ECHO, namespace: 'team-a' });
+    // WHEN synthesized
+    const objects = synthValid(c);
+    // THEN both apps mount the one bundle ConfigMap in team-a
+    const bundles = objects.filter((o) => o.metadata.name?.startsWith('cdk8s-balancer-proxy-'));
+    expect(bundles.map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual([expect.stringMatching(/^team-a\/cdk8s-balancer-proxy-[0-9a-f]{10}$/)]);
+  });
+
+  test('apps in different namespaces get a bundle ConfigMap each', () => {
+    // GIVEN two apps in two namespaces of one chart
+    const c = chart();
+    new LoadBalancedApp(c, 'a', { name: 'a', container: ECHO, namespace: 'team-a' });
+    new LoadBalancedApp(c, 'b', { name: 'b', container: ECHO, namespace: 'team-b' });
+    // WHEN synthesized, THEN each namespace holds its own copy, since a pod mounts ConfigMaps of its namespace only
+    const bundles = synthValid(c).filter((o) => o.metadata.name?.startsWith('cdk8s-balancer-proxy-'));
+    expect(bundles.map((o) => o.metadata.namespace)).toEqual(['team-a', 'team-b']);
+  });
+
   test('the bundle file is read once per chart, not once per app', () => {
     const fs = jest.requireActual('node:fs') as typeof import('node:fs');
     const spy = jest.spyOn(fs, 'readFileSync');
@@ -115,7 +137,7 @@ describe('rollouts', () => {
 
   test('the real bundle from `npm run build` is shipped by default', () => {
     const { readFileSync } = jest.requireActual('node:fs') as typeof import('node:fs');
-    const { DEFAULT_BUNDLE_FILE } = jest.requireActual('../../src/constructs') as typeof import('../../src/constructs');
+    const { DEFAULT_BUNDLE_FILE } = jest.requireActual('../../src/constructs/internal/proxy-bundle') as typeof import('../../src/constructs/internal/proxy-bundle');
     const objects = synth();
     const cm = objects.find((o) => o.metadata.name?.startsWith('cdk8s-balancer-proxy-'))!;
     expect(cm.data!['proxy.js']).toBe(readFileSync(DEFAULT_BUNDLE_FILE, 'utf8'));
@@ -124,7 +146,7 @@ describe('rollouts', () => {
   test('fails when the bundle is missing, telling the user to run npm run build', () => {
     const c = chart();
     expect(() => new LoadBalancedApp(c, 'hello', { container: ECHO, proxy: { bundleFile: '/nonexistent/proxy.bundle.js' } })).toThrow(
-      /^LB_BUNDLE_MISSING: test\/hello: the proxy bundle \/nonexistent\/proxy.bundle.js does not exist; fix: run `npm run build`/,
+      /^LB_BUNDLE_MISSING: test\/hello\/Gateway: the proxy bundle \/nonexistent\/proxy.bundle.js does not exist; fix: run `npm run build`/,
     );
   });
 
@@ -132,7 +154,7 @@ describe('rollouts', () => {
     const c = chart();
     const big = fakeBundle('x'.repeat(1024 * 1024));
     expect(() => new LoadBalancedApp(c, 'hello', { container: ECHO, proxy: { bundleFile: big } })).toThrow(
-      /LB_PROPS_INVALID: test\/hello: the proxy bundle .* is 1048576 bytes, over the 1032192-byte ConfigMap budget; fix: /,
+      /LB_PROPS_INVALID: test\/hello\/Gateway: the proxy bundle .* is 1048576 bytes, over the 1032192-byte ConfigMap budget; fix: /,
     );
   });
 });

@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import { validateManifests } from '../../src/testing';
 import * as kplus from 'cdk8s-plus-27';
-import { Algorithm, AppSecret, LoadBalancedApp, WorkloadKind } from '../../src/constructs';
+import { Algorithm, AppSecret, LoadBalancedApp, WorkloadKind } from '../../src';
 import { chart, consumer, ECHO, find, Obj, podSpec, POD_KINDS, synthValid, MIGRATE_JOB } from './helpers';
 
 /** An app with every pod-bearing feature on. */

@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { ExternalTrafficPolicy, LoadBalancedApp, SessionAffinity } from '../../src/constructs';
+import { ExternalTrafficPolicy, LoadBalancedApp, SessionAffinity } from '../../src';
 import { all, chart, find, synthValid } from './helpers';
 
 const TWO_PORTS: kplus.ContainerProps = {

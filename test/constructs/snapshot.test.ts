@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { Algorithm, AppSecret, LoadBalancedApp } from '../../src/constructs';
+import { Algorithm, AppSecret, LoadBalancedApp } from '../../src';
 import { validateManifests } from '../../src/testing';
 import { chart, consumer, ECHO, fakeBundle, Obj } from './helpers';
 

@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { LoadBalancedApp, LoadBalancedAppProps, PodDisruptionBudget, ProxyImage, WorkloadKind } from '../../src/constructs';
+import { LoadBalancedApp, LoadBalancedAppProps, PodDisruptionBudget, ProxyImage, WorkloadKind } from '../../src';
 import { chart, consumer, ECHO, synthValid } from './helpers';
 
 /** Builds an app with `props` over a valid base; returns the thrown message. */
@@ -31,9 +31,17 @@ describe('validation', () => {
     ['two ports share a number', withPorts([{ name: 'http', number: 5678 }, { name: 'alt', number: 5678 }]), /container.ports\[1\].number is invalid \(got 5678\); fix: give each port a unique number/],
     ['a port is out of range', withPorts([{ name: 'http', number: 70000 }]), /container.ports\[0\].number is invalid \(got 70000\); fix: use an integer port between 1 and 65535/],
     ['a port is zero', withPorts([{ name: 'http', number: 0 }]), /container.ports\[0\].number is invalid \(got 0\)/],
+    ['a port name has "--", which Kubernetes refuses', withPorts([{ name: 'my--http', number: 5678 }]), /container.ports\[0\].name is invalid \(got "my--http"\); fix: .*no "--"/],
     ['balancedPort names no port', { balancedPort: 'grpc' }, /balancedPort is invalid \(got "grpc"\); fix: name one of the ports: http/],
     ['replicas is zero', { replicas: 0 }, /replicas is invalid \(got 0\); fix: use an integer >= 1/],
     ['replicas is not an integer', { replicas: 1.5 }, /replicas is invalid \(got 1.5\)/],
+    ['replicas above 1 is set on a bare Pod, which runs one', { workload: WorkloadKind.pod(), replicas: 3 }, /replicas is invalid \(got 3\); fix: a bare Pod runs exactly one replica; drop replicas, or use WorkloadKind.deployment\(\)/],
+    ['a subset of a bare Pod sets replicas above 1', { workload: WorkloadKind.pod(), subsets: [{ name: 'a', replicas: 2 }] }, /subsets\[0\].replicas is invalid \(got 2\); fix: a bare Pod runs exactly one replica/],
+    [
+      'a subset’s headless Service name would be over 63 characters',
+      { name: 'a'.repeat(40), subsets: [{ name: 'b'.repeat(20) }] },
+      /subsets\[0\].name is invalid \(got "b{20}"\); fix: the headless Service name "a{40}-b{20}-headless" would be 70 characters, over Kubernetes' 63; shorten the app name or the subset name by 7 characters/,
+    ],
     ['replicas is set together with autoscaling', { replicas: 3, autoscaling: { maxReplicas: 5 } }, /replicas together with autoscaling is invalid \(got 3\); fix: drop replicas/],
     ['autoscaling minReplicas is above maxReplicas', { autoscaling: { minReplicas: 6, maxReplicas: 5 } }, /autoscaling.minReplicas is invalid \(got 6\); fix: make it <= maxReplicas \(5\)/],
     ['autoscaling targets a bare Pod', { workload: WorkloadKind.pod(), autoscaling: { maxReplicas: 5 } }, /autoscaling of a bare Pod is invalid .*fix: use WorkloadKind.deployment\(\)/],
@@ -44,12 +52,12 @@ describe('validation', () => {
     ['the container runs as root', { container: { ...ECHO, securityContext: { user: 0 } } }, /container.securityContext.user is invalid \(got 0\); fix: use an integer >= 1/],
     ['two subsets share a name', { subsets: [{ name: 'a' }, { name: 'a' }] }, /subsets\[1\].name is invalid \(got "a"\); fix: give each subset a unique name/],
     ['a subset name is not a DNS label', { subsets: [{ name: 'Canary' }] }, /subsets\[0\].name is invalid \(got "Canary"\)/],
-    ['a subset weight is zero', { subsets: [{ name: 'a', weight: 0 }] }, /subsets\[0\].weight is invalid \(got 0\); fix: use a weight > 0/],
-    ['a subset weight is negative', { subsets: [{ name: 'a', weight: -2 }] }, /subsets\[0\].weight is invalid \(got -2\)/],
+    ['a subset weight is zero', { subsets: [{ name: 'a', weight: 0 }] }, /\n  - upstream\.sources\.0\.weight \(from subsets\[0\]\.weight\): .*\(got 0\); fix: use a weight > 0/],
+    ['a subset weight is negative', { subsets: [{ name: 'a', weight: -2 }] }, /\n  - upstream\.sources\.0\.weight \(from subsets\[0\]\.weight\): .*\(got -2\)/],
     ['a subset image is :latest', { subsets: [{ name: 'a', image: 'echo:latest' }] }, /subsets\[0\].image is invalid \(got "echo:latest"\)/],
     ['there are no subsets', { subsets: [] }, /subsets is invalid \(got \[\]\)/],
-    ['the gateway port is out of range', { gateway: { port: 65536 } }, /gateway.port is invalid \(got 65536\)/],
-    ['the gateway port collides with the proxy admin port', { gateway: { port: 9901 } }, /gateway.port is invalid \(got 9901\); fix: it collides with the proxy's admin port 9901/],
+    ['the gateway port is out of range', { gateway: { port: 65536 } }, /\n  - listener\.port \(from gateway\.port\): .*\(got 65536\)/],
+    ['the gateway port collides with the proxy admin port', { gateway: { port: 9901 } }, /\n  - admin\.port \(from proxy\.adminPort\): admin port 9901 collides with listener\.port/],
     ['the gateway has zero replicas', { gateway: { replicas: 0 } }, /gateway.replicas is invalid \(got 0\)/],
     ['the proxy image is :latest', { proxy: { image: ProxyImage.node('node:latest') } }, /proxy image is invalid \(got "node:latest"\)/],
     ['the proxy bundle path is relative', { proxy: { image: ProxyImage.fromImage('my/proxy:1.0.0', { bundlePath: 'proxy.js' }) } }, /proxy image bundlePath is invalid \(got "proxy.js"\); fix: give an absolute path/],
@@ -104,7 +112,9 @@ describe('validation', () => {
   test('fails when the sidecar port equals its admin port', () => {
     const c = chart();
     const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO });
-    expect(() => app.addConsumer(consumer(c), { port: 9901 })).toThrow(/sidecar port is invalid \(got 9901\); fix: choose a port other than/);
+    expect(() => app.addConsumer(consumer(c), { port: 9901 })).toThrow(
+      /^LB_CONFIG_INVALID: test\/consumer: .*\n  - admin\.port \(from addConsumer adminPort\): admin port 9901 collides with listener\.port/,
+    );
   });
 
   test('fails when a consumer is added twice', () => {
@@ -125,6 +135,28 @@ describe('validation', () => {
     const c = chart();
     const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO });
     expect(() => app.allowFrom(kplus.Pods.all(c, 'all'), [80])).toThrow(/allowFrom ports is invalid \(got 80\); fix: use app ports: 5678/);
+  });
+
+  test('fails with the construct path and the prop when cdk8s-plus refuses a rolling update of 0 and 0', () => {
+    // GIVEN props that only cdk8s-plus checks, WHEN the app is built, THEN its error carries our path, prop and value
+    expect(() => new LoadBalancedApp(chart(), 'hello', { name: 'hello', container: ECHO, maxSurge: 0, maxUnavailable: 0 })).toThrow(
+      /^LB_PROPS_INVALID: test\/hello\/Workload: maxSurge and maxUnavailable is invalid \(got \{"maxSurge":0,"maxUnavailable":0\}\); fix: change it so that cdk8s-plus accepts it, which said: 'maxSurge' and 'maxUnavailable' cannot be both zero/,
+    );
+  });
+
+  test.each([
+    ['added to the pod', (d: kplus.Deployment) => d.addVolume(kplus.Volume.fromEmptyDir(d, 'mine', 'lb-hello-config'))],
+    ['mounted by a container', (d: kplus.Deployment) => d.containers[0].mount('/data', kplus.Volume.fromEmptyDir(d, 'mine', 'lb-hello-tmp'))],
+  ])('fails at construction, not at synth, when a consumer volume %s has a sidecar volume’s name', (_how, addVolume) => {
+    // GIVEN a consumer with a volume named like one of the sidecar's
+    const c = chart();
+    const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO });
+    const d = consumer(c);
+    addVolume(d);
+    // WHEN the sidecar is injected, THEN the error names the consumer, the volume and the fix
+    expect(() => app.addConsumer(d)).toThrow(
+      /^LB_PROPS_INVALID: test\/consumer: consumer volume is invalid \(got "lb-hello-(config|tmp)"\); fix: rename it: the lb-hello sidecar adds the volumes lb-hello-config, lb-hello-bundle, lb-hello-tmp/,
+    );
   });
 
   test('fails when a disruption budget sets both minAvailable and maxUnavailable', () => {

@@ -1,6 +1,6 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { LoadBalancedApp, WorkloadKind } from '../../src/constructs';
+import { LoadBalancedApp, WorkloadKind } from '../../src';
 import { all, chart, ECHO, find, podMeta, podSpec, synthValid } from './helpers';
 
 describe('LoadBalancedApp workloads', () => {
@@ -61,6 +61,27 @@ describe('LoadBalancedApp workloads', () => {
     expect(all(objects, 'PodDisruptionBudget').map((o) => o.metadata.name)).toEqual(['hello-gateway']);
   });
 
+  test('a bare Pod reports the one replica it runs, and accepts replicas: 1', () => {
+    // GIVEN apps on bare Pods, one without replicas and one with replicas: 1
+    const c = chart();
+    const implicit = new LoadBalancedApp(c, 'a', { name: 'a', container: ECHO, workload: WorkloadKind.pod() });
+    const explicit = new LoadBalancedApp(c, 'b', { name: 'b', container: ECHO, workload: WorkloadKind.pod(), replicas: 1 });
+    // WHEN synthesized, THEN each is one Pod, and the public field says so
+    const objects = synthValid(c);
+    expect(all(objects, 'Pod').map((o) => o.metadata.name)).toEqual(['a', 'b']);
+    expect([implicit.replicas, explicit.replicas]).toEqual([1, 1]);
+  });
+
+  test('a headless Service name of exactly 63 characters is accepted', () => {
+    // GIVEN a 40-character app name and a 13-character subset: "<40>-<13>-headless" is 63 characters
+    const c = chart();
+    new LoadBalancedApp(c, 'hello', { name: 'a'.repeat(40), container: ECHO, subsets: [{ name: 'b'.repeat(13) }] });
+    // WHEN synthesized, THEN it passes our own validator and keeps the name
+    const name = `${'a'.repeat(40)}-${'b'.repeat(13)}-headless`;
+    expect(name).toHaveLength(63);
+    expect(find(synthValid(c), 'Service', name)).toBeDefined();
+  });
+
   test('the app container gets default resources, IfNotPresent and TCP probes on the balanced port', () => {
     const c = chart();
     new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO });
@@ -101,7 +122,10 @@ describe('LoadBalancedApp workloads', () => {
     const objects = synthValid(c);
     const stable = find(objects, 'Deployment', 'hello-stable');
     const canary = find(objects, 'Deployment', 'hello-canary');
-    expect(app.workloads).toHaveLength(2);
+    expect(app.subsets.map((s) => [s.name, s.replicas, s.headlessService.name])).toEqual([
+      ['stable', 3, 'hello-stable-headless'],
+      ['canary', 1, 'hello-canary-headless'],
+    ]);
     expect(stable.spec.replicas).toBe(3);
     expect(canary.spec.replicas).toBe(1);
     expect(podSpec(canary).containers[0].image).toBe('hashicorp/http-echo:1.0.1');

@@ -1,6 +1,6 @@
 /**
  * The README's usage examples must compile against the real API and synthesize: each ```ts block that imports
- * 'cdk8s-balancer' is type-checked with the project's compiler options and then run.
+ * 'cdk8s-balancer' or one of its entry points is type-checked with the project's compiler options and then run.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -8,7 +8,8 @@ import * as ts from 'typescript';
 
 const ROOT = path.resolve(__dirname, '../..');
 const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => b.includes("from 'cdk8s-balancer'"));
+const IMPORTS_PACKAGE = /from 'cdk8s-balancer(\/(testing|config))?'/;
+const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => IMPORTS_PACKAGE.test(b));
 
 /** Type-checks every source in one program (one compiler start-up); returns the diagnostics per source. */
 function typeCheck(sources: readonly string[]): string[][] {
@@ -23,7 +24,11 @@ function typeCheck(sources: readonly string[]): string[][] {
     skipLibCheck: true,
     types: ['node', 'jest'],
     baseUrl: ROOT,
-    paths: { 'cdk8s-balancer': ['src/index.ts'] },
+    paths: {
+      'cdk8s-balancer': ['src/index.ts'],
+      'cdk8s-balancer/testing': ['src/testing/index.ts'],
+      'cdk8s-balancer/config': ['src/config/index.ts'],
+    },
   };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);
@@ -47,8 +52,9 @@ function withPrelude(block: string): string {
 }
 
 describe('README', () => {
-  test('has usage examples that import the library', () => {
+  test('has usage examples that import the library and its testing entry point', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(2);
+    expect(blocks.some((b) => b.includes("from 'cdk8s-balancer/testing'"))).toBe(true);
   });
 
   test('every example type-checks against the real API', () => {

@@ -112,6 +112,18 @@ const schemaCases: Case[] = [
     problems: [{ code: 'NAME_INVALID', object: 'Deployment default/web', path: 'metadata.labels["app.kubernetes.io/name"]', message: 'at most 63' }],
   },
   {
+    name: 'flags a ConfigMap data key Kubernetes refuses',
+    set: () => broken('ConfigMap', 'web-config', (o) => (o.data['bad key'] = 'x')),
+    problems: [{ code: 'NAME_INVALID', object: 'ConfigMap default/web-config', path: 'data["bad key"]', message: 'valid data key', value: 'bad key' }],
+  },
+  {
+    name: 'flags a container port name with "--", which the constructs refuse by the same rule',
+    set: () => broken('Deployment', 'gateway', (o) => (o.spec.template.spec.containers[0].ports[0].name = 'my--http')),
+    problems: [
+      { code: 'NAME_INVALID', object: 'Deployment default/gateway', path: 'spec.template.spec.containers[0].ports[0].name', message: 'IANA service name', value: 'my--http' },
+    ],
+  },
+  {
     name: 'flags a container port name longer than 15 characters',
     set: () => broken('Deployment', 'gateway', (o) => (o.spec.template.spec.containers[0].ports[0].name = 'http-metrics-admin')),
     problems: [

@@ -1,16 +1,16 @@
 /**
- * Builds the workloads of the app's subsets and the gateway, and the pod-level settings every pod of ours shares.
+ * Builds the workloads of the app's subsets and of the gateway, with the pod-level settings every pod of ours shares.
  */
-import { ApiObject, ApiObjectMetadataDefinition, JsonPatch } from 'cdk8s';
+import { ApiObject, ApiObjectMetadataDefinition, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import { invalid } from './errors';
-import { SpreadOptions } from './options';
-import { ReplicaSet } from './replica-set';
-import { addRuntimeDefaultSeccomp, podSpecPointer, restrictedPod } from './security';
-import { AppWorkload, WorkloadKind } from './workload-kind';
+import type { SpreadOptions } from '../app-subset';
+import { ReplicaSet } from '../replica-set';
+import { AppWorkload, WorkloadKind } from '../workload-kind';
+import { DEFAULTS } from './defaults';
+import { addRuntimeDefaultSeccomp, PodApiAccess, podSpecPointer, restrictedPod } from './security';
 
-/** Everything one workload of ours is built from. */
+/** Everything one workload of ours is built from; every value is resolved. */
 export interface WorkloadSpec {
   readonly kind: WorkloadKind;
   readonly name: string;
@@ -26,7 +26,10 @@ export interface WorkloadSpec {
   readonly headless?: kplus.Service;
   readonly user: number;
   readonly group: number;
-  readonly spread: SpreadOptions;
+  readonly spread: Required<SpreadOptions>;
+  readonly apiAccess: PodApiAccess;
+  /** Set on pods that run the proxy, so that it can finish its shutdown delay and drain. */
+  readonly terminationGracePeriod?: Duration;
 }
 
 /** The metadata that ends up on the pods of `pod`: the template's for a workload, the object's for a bare Pod. */
@@ -34,56 +37,48 @@ export function podMetadata(pod: kplus.AbstractPod): ApiObjectMetadataDefinition
   return pod instanceof kplus.Workload ? pod.podMetadata : pod.metadata;
 }
 
-/** Reads "25%" or 1 as cdk8s-plus wants it. */
-export function percentOrAbsolute(scope: IConstruct, what: string, v: number | string): kplus.PercentOrAbsolute {
-  if (typeof v === 'number') {
-    if (!Number.isInteger(v) || v < 0) invalid(scope, what, v, 'use an integer >= 0 or a percentage such as "25%"');
-    return kplus.PercentOrAbsolute.absolute(v);
-  }
-  const m = /^(100|[1-9]?\d)%$/.exec(v);
-  if (!m) invalid(scope, what, v, 'use an integer >= 0 or a percentage such as "25%"');
-  return kplus.PercentOrAbsolute.percent(Number(m[1]));
+/** "25%" or 1 as cdk8s-plus wants it; the value was checked when the props were resolved. */
+function percentOrAbsolute(v: number | string): kplus.PercentOrAbsolute {
+  return typeof v === 'number' ? kplus.PercentOrAbsolute.absolute(v) : kplus.PercentOrAbsolute.percent(Number.parseInt(v, 10));
 }
 
-/** Creates the workload, with restricted pod security, our labels and no cdk8s-generated selector. */
-export function createWorkload(scope: Construct, id: string, spec: WorkloadSpec): AppWorkload {
+function newWorkload(scope: Construct, id: string, spec: WorkloadSpec): AppWorkload {
   const common = {
     metadata: { name: spec.name, namespace: spec.namespace, labels: spec.labels },
     securityContext: restrictedPod(spec.user, spec.group),
-    automountServiceAccountToken: false,
+    terminationGracePeriod: spec.terminationGracePeriod,
+    ...spec.apiAccess,
   };
-  let workload: AppWorkload;
   switch (spec.kind.kind) {
     case 'Deployment':
-      workload = new kplus.Deployment(scope, id, {
+      return new kplus.Deployment(scope, id, {
         ...common,
         select: false,
         replicas: spec.replicas,
         strategy: kplus.DeploymentStrategy.rollingUpdate({
-          maxSurge: percentOrAbsolute(scope, 'maxSurge', spec.maxSurge),
-          maxUnavailable: percentOrAbsolute(scope, 'maxUnavailable', spec.maxUnavailable),
+          maxSurge: percentOrAbsolute(spec.maxSurge),
+          maxUnavailable: percentOrAbsolute(spec.maxUnavailable),
         }),
       });
-      break;
     case 'StatefulSet':
-      workload = new kplus.StatefulSet(scope, id, {
+      return new kplus.StatefulSet(scope, id, {
         ...common,
         select: false,
         replicas: spec.replicas,
         service: spec.headless,
-        podManagementPolicy: spec.kind.podManagementPolicy,
+        podManagementPolicy: spec.kind.podManagementPolicy ?? DEFAULTS.StatefulSetKindOptions.podManagementPolicy,
       });
-      break;
     case 'ReplicaSet':
-      workload = new ReplicaSet(scope, id, { ...common, select: false, replicas: spec.replicas });
-      break;
+      return new ReplicaSet(scope, id, { ...common, select: false, replicas: spec.replicas });
     case 'Pod':
-      workload = new kplus.Pod(scope, id, common);
-      break;
+      return new kplus.Pod(scope, id, common);
   }
-  if (workload instanceof kplus.Workload) {
-    workload.select(kplus.LabelSelector.of({ labels: spec.labels }));
-  }
+}
+
+/** Creates the workload, with restricted pod security, our labels and no cdk8s-generated selector. */
+export function createWorkload(scope: Construct, id: string, spec: WorkloadSpec): AppWorkload {
+  const workload = newWorkload(scope, id, spec);
+  if (workload instanceof kplus.Workload) workload.select(kplus.LabelSelector.of({ labels: spec.labels }));
   const meta = podMetadata(workload);
   for (const [k, v] of Object.entries(spec.labels)) meta.addLabel(k, v);
   addRuntimeDefaultSeccomp(workload);
@@ -96,7 +91,7 @@ export function createWorkload(scope: Construct, id: string, spec: WorkloadSpec)
 }
 
 /** Spreads pods across nodes, and across zones when asked. */
-export function addTopologySpread(workload: IConstruct, labels: Record<string, string>, spread: SpreadOptions): void {
+function addTopologySpread(workload: IConstruct, labels: Record<string, string>, spread: Required<SpreadOptions>): void {
   const keys = ['kubernetes.io/hostname', ...(spread.zones ? ['topology.kubernetes.io/zone'] : [])];
   const obj = ApiObject.of(workload);
   obj.addJsonPatch(
@@ -105,7 +100,7 @@ export function addTopologySpread(workload: IConstruct, labels: Record<string, s
       keys.map((topologyKey) => ({
         maxSkew: 1,
         topologyKey,
-        whenUnsatisfiable: spread.whenUnsatisfiable ?? 'ScheduleAnyway',
+        whenUnsatisfiable: spread.whenUnsatisfiable,
         labelSelector: { matchLabels: { ...labels } },
       })),
     ),

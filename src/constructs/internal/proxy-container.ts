@@ -1,12 +1,12 @@
 /**
  * The proxy container: image, paths, ports, probes and mounts, shared by the gateway, the sidecars and the smoke test.
  */
-import { Duration, Size } from 'cdk8s';
+import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { IConstruct } from 'constructs';
-import { checkInt, invalid } from './errors';
-import { checkPinnedImage, DEFAULT_PROXY_IMAGE } from './images';
-import { BUNDLE_KEY, ProxyBundle } from './proxy-bundle';
+import type { ProxyConfig } from '../../config';
+import type { ProxyImage } from '../proxy-image';
+import type { HashedConfigMap } from './hashed-config-map';
+import { BUNDLE_KEY, ProxyBundle, sha256 } from './proxy-bundle';
 import { mountTmp, podVolume, restrictedContainer } from './security';
 
 /** Directory the bundle is mounted at; the proxy runs `node <dir>/proxy.js`. */
@@ -15,81 +15,6 @@ export const PROXY_HOME = '/opt/cdk8s-balancer';
 export const PROXY_CONFIG_DIR = '/etc/cdk8s-balancer';
 /** The ConfigMap key (and file name) of the proxy config. */
 export const CONFIG_KEY = 'config.json';
-/** Default admin port of every proxy: /healthz, /readyz, /metrics. */
-export const DEFAULT_ADMIN_PORT = 9901;
-/** Default gateway listener port, on 0.0.0.0. */
-export const DEFAULT_GATEWAY_PORT = 8080;
-/** Default sidecar listener port, on 127.0.0.1. */
-export const DEFAULT_SIDECAR_PORT = 15001;
-
-/** Options of {@link ProxyImage.fromImage}. */
-export interface ProxyImageOptions {
-  /**
-   * Path of the bundle inside the image. When set, the bundle ConfigMap is not mounted.
-   * @default - the bundle ConfigMap is mounted at /opt/cdk8s-balancer/proxy.js, as with the stock image
-   */
-  readonly bundlePath?: string;
-  /**
-   * User the container runs as; must not be 0.
-   * @default 1000
-   */
-  readonly user?: number;
-  /**
-   * Group the container runs as.
-   * @default 1000
-   */
-  readonly group?: number;
-}
-
-/** The image the proxy runs on. */
-export class ProxyImage {
-  /** A pinned stock Node image; the bundle is mounted from its ConfigMap. Runs as the image's `node` user (1000). */
-  public static node(image: string = DEFAULT_PROXY_IMAGE): ProxyImage {
-    return new ProxyImage(image, `${PROXY_HOME}/${BUNDLE_KEY}`, true, 1000, 1000);
-  }
-
-  /** Your own image with `node` on its PATH; see {@link ProxyImageOptions.bundlePath} for where the bundle comes from. */
-  public static fromImage(image: string, options: ProxyImageOptions = {}): ProxyImage {
-    return new ProxyImage(
-      image,
-      options.bundlePath ?? `${PROXY_HOME}/${BUNDLE_KEY}`,
-      options.bundlePath === undefined,
-      options.user ?? 1000,
-      options.group ?? 1000,
-    );
-  }
-
-  private constructor(
-    public readonly image: string,
-    /** Path of the bundle in the container. */
-    public readonly bundlePath: string,
-    /** Whether the bundle ConfigMap is mounted. */
-    public readonly mountsBundle: boolean,
-    public readonly user: number,
-    public readonly group: number,
-  ) {}
-
-  /** Throws for an unpinned image or a root user. */
-  public check(scope: IConstruct): void {
-    checkPinnedImage(scope, 'proxy image', this.image);
-    checkInt(scope, 'proxy image user', this.user, 1);
-    checkInt(scope, 'proxy image group', this.group, 0);
-    if (!this.bundlePath.startsWith('/')) {
-      invalid(scope, 'proxy image bundlePath', this.bundlePath, 'give an absolute path such as "/app/proxy.js"');
-    }
-  }
-}
-
-/**
- * The proxy's default resources: small requests, a memory limit, no CPU limit (throttling hurts tail latency).
- * Measured (bench/proxy/README.md): about 60 MB idle and 100-115 MB at peak under a saturating load, so the limit
- * leaves headroom above the peak instead of OOM-killing a busy proxy.
- */
-export const DEFAULT_PROXY_RESOURCES: kplus.ContainerResources = {
-  cpu: { request: kplus.Cpu.millis(50) },
-  memory: { request: Size.mebibytes(64), limit: Size.mebibytes(192) },
-};
-
 /**
  * V8 flags of the proxy process. A 2 MB young generation (semi-space) keeps resident memory 15-20 MB lower under
  * load at no measured CPU cost; V8 ignores heap-size flags set from inside the process, so they go on the command line.
@@ -110,12 +35,28 @@ export interface ProxyContainerSpec {
   readonly resources: kplus.ContainerResources;
   readonly adminPort: number;
   readonly listenerPort: number;
-  /** Name of the listener's container port, or none. */
+  /** Name of the listener's container port (the protocol's), or none. */
   readonly listenerPortName?: string;
   /** Runs `--smoke` once instead of serving: no probes, no ports. */
   readonly smoke?: boolean;
   /** Extra arguments after the command, e.g. `--smoke-timeout-ms`. */
   readonly extraArgs?: string[];
+}
+
+/** Seconds Kubernetes waits after SIGTERM before it kills the pod: time to get out of the endpoints, then to drain. */
+const GRACE_MARGIN_SECONDS = 5;
+
+/**
+ * The termination grace period a pod running the proxy with `config` needs: the shutdown delay, in which it keeps
+ * accepting while endpoints and load balancers catch up, then the drain, then a margin for the process to exit.
+ */
+export function proxyGracePeriodSeconds(config: Pick<ProxyConfig, 'shutdownDelayMs' | 'drainMs'>): number {
+  return Math.ceil((config.shutdownDelayMs + config.drainMs) / 1000) + GRACE_MARGIN_SECONDS;
+}
+
+/** What a proxy runs on, hashed: a change of the config or of the bundle rolls the pods that carry it. */
+export function proxyChecksum(config: HashedConfigMap, bundle: ProxyBundle): string {
+  return sha256(JSON.stringify({ config: config.hash, bundle: bundle.hash }));
 }
 
 /** The command line the proxy runs with. */

@@ -4,6 +4,7 @@
 import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import type { DiscoveryBinding } from '../discovery';
 
 /** cdk8s-plus-27's Capability enum lacks `ALL`, which the restricted profile requires dropping. */
 const ALL_CAPABILITIES = 'ALL' as kplus.Capability;
@@ -24,6 +25,20 @@ export function restrictedContainer(user: number, group: number): kplus.Containe
 /** A pod security context that passes the restricted profile (seccomp is added by {@link addRuntimeDefaultSeccomp}). */
 export function restrictedPod(user: number, group: number): kplus.PodSecurityContextProps {
   return { ensureNonRoot: true, user, group, fsGroup: group };
+}
+
+/** How a pod of ours reaches the Kubernetes API: with a ServiceAccount token, or not at all. */
+export type PodApiAccess = Pick<kplus.AbstractPodProps, 'serviceAccount' | 'automountServiceAccountToken'>;
+
+/**
+ * The API access of a pod that runs the proxy with these discovery bindings (none for a pod that does not run it).
+ * The one place that decides token mounting: a token only when a binding, made by `Discovery.bind`, brings the
+ * ServiceAccount its discovery needs.
+ */
+export function podApiAccess(bindings: readonly DiscoveryBinding[] = []): PodApiAccess {
+  const accounts = [...new Set(bindings.map((b) => b.serviceAccount).filter((a) => a !== undefined))];
+  if (accounts.length > 1) throw new Error(`discovery bound ${accounts.length} ServiceAccounts, but a pod runs as one`);
+  return accounts.length === 0 ? { automountServiceAccountToken: false } : { serviceAccount: accounts[0], automountServiceAccountToken: true };
 }
 
 /** JSON pointer of the pod spec inside an object of this kind. */

@@ -1,6 +1,7 @@
 /**
  * The proxy bundle (lib/proxy.bundle.js) shipped in an immutable ConfigMap named by a hash of its content,
- * one per chart and namespace however many apps use it.
+ * one per chart and resolved namespace however many apps use it, created when the first thing that runs the proxy
+ * (a gateway, a sidecar, a smoke test) asks for it.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,10 +9,11 @@ import * as path from 'node:path';
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import { PropsError } from './errors';
+import { PropsError } from '../errors';
+import type { ResolvedAppProps } from '../resolved-props';
 
-/** Where `npm run build` writes the bundle, from src/constructs under ts-jest and from lib/constructs alike. */
-export const DEFAULT_BUNDLE_FILE = path.resolve(__dirname, '../../lib/proxy.bundle.js');
+/** Where `npm run build` writes the bundle, from src/constructs/internal under ts-jest and from lib/constructs/internal alike. */
+export const DEFAULT_BUNDLE_FILE = path.resolve(__dirname, '../../../lib/proxy.bundle.js');
 
 /** The ConfigMap key holding the bundle. */
 export const BUNDLE_KEY = 'proxy.js';
@@ -24,27 +26,41 @@ export function sha256(content: string): string {
   return createHash('sha256').update(content).digest('hex');
 }
 
+/** The namespace of the pods that mount a bundle. */
+export interface BundleNamespace {
+  /** Where the pods run: the app's namespace prop, else the chart's, else `default`. */
+  readonly resolved: string;
+  /** What goes on the ConfigMap: the app's namespace prop only. */
+  readonly written?: string;
+}
+
 /** The bundle's ConfigMap within a chart. */
 export class ProxyBundle extends Construct {
   /**
-   * The bundle ConfigMap for `scope`'s chart and `namespace`, created on first use.
-   * @param namespace written on the ConfigMap; undefined leaves it to the chart, like the other objects
+   * The bundle ConfigMap for `scope`'s chart and namespace, created on first use.
+   * @param namespace `resolved` is where the pods that mount it run, and what makes two ConfigMaps one; `written`
+   *   goes on the ConfigMap (undefined leaves it to the chart, like the other objects)
    * @param file the bundle file; missing -> an error telling the user to run `npm run build`
    */
-  public static of(scope: IConstruct, namespace: string | undefined, file: string = DEFAULT_BUNDLE_FILE): ProxyBundle {
+  public static of(scope: IConstruct, namespace: BundleNamespace, file: string = DEFAULT_BUNDLE_FILE): ProxyBundle {
     const chart = Chart.of(scope);
     // Read and hash the (large) file once per chart, not once per app.
     const byKey = ProxyBundle.perChart.get(chart) ?? new Map<string, ProxyBundle>();
     ProxyBundle.perChart.set(chart, byKey);
-    const key = `${namespace ?? ''}\u0000${path.resolve(file)}`;
+    const key = `${namespace.resolved}\u0000${path.resolve(file)}`;
     const known = byKey.get(key);
     if (known) return known;
     const content = ProxyBundle.read(scope, file);
     const hash = sha256(content);
-    const id = `cdk8s-balancer-proxy-${namespace ?? '(chart)'}-${hash.slice(0, 10)}`;
-    const bundle = (chart.node.tryFindChild(id) as ProxyBundle | undefined) ?? new ProxyBundle(chart, id, namespace, content, hash);
+    const id = `cdk8s-balancer-proxy-${namespace.resolved}-${hash.slice(0, 10)}`;
+    const bundle = (chart.node.tryFindChild(id) as ProxyBundle | undefined) ?? new ProxyBundle(chart, id, namespace.written, content, hash);
     byKey.set(key, bundle);
     return bundle;
+  }
+
+  /** The bundle the proxies of an app mount: the app's bundle file, in the app's namespace. */
+  public static forApp(scope: IConstruct, app: Pick<ResolvedAppProps, 'namespace' | 'objectNamespace' | 'proxy'>): ProxyBundle {
+    return ProxyBundle.of(scope, { resolved: app.namespace, written: app.objectNamespace }, app.proxy.bundleFile);
   }
 
   private static readonly perChart = new WeakMap<Chart, Map<string, ProxyBundle>>();

@@ -25,3 +25,16 @@ export function accessLabel(appName: string): string {
 export function consumerChecksumAnnotation(appName: string): string {
   return `${LABELS.checksum}-${appName}`;
 }
+
+/** What a pod of ours is: the app's, the gateway's, or a Job's. */
+export type Component = 'app' | 'gateway' | 'migration' | 'smoke-test';
+
+/** The labels that select the pods of one component of one app. */
+export function componentLabels(appName: string, component: Component): Record<string, string> {
+  return { [LABELS.name]: appName, [LABELS.component]: component };
+}
+
+/** The labels that select the pods of one subset of an app. */
+export function subsetLabels(appName: string, subset: string): Record<string, string> {
+  return { ...componentLabels(appName, 'app'), [LABELS.subset]: subset };
+}

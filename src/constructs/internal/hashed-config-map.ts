@@ -3,7 +3,8 @@
  */
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { PropsError } from './errors';
+import { configMapKeyProblem } from '../../internal/k8s-names';
+import { PropsError } from '../errors';
 import { MAX_CONFIGMAP_BYTES, sha256 } from './proxy-bundle';
 
 /** An immutable ConfigMap `<baseName>-<first 10 hex of sha256(data)>`. */
@@ -16,7 +17,7 @@ export class HashedConfigMap extends Construct {
     super(scope, id);
     const keys = Object.keys(data).sort();
     for (const key of keys) {
-      if (!/^[-._a-zA-Z0-9]+$/.test(key)) {
+      if (configMapKeyProblem(key) !== undefined) {
         throw new PropsError('LB_PROPS_INVALID', this.node.path, `ConfigMap key ${JSON.stringify(key)} is invalid; fix: use letters, digits, "-", "_" and "."`);
       }
     }

@@ -1,0 +1,43 @@
+/**
+ * Where the proxy finds its endpoints: one discriminated union on `kind`, one member per way of discovery (a static
+ * list, the DNS of a headless Service; later a watch of EndpointSlices). Each source belongs to one subset.
+ */
+import * as z from 'zod';
+import { host, ms, port } from './primitives';
+
+export const StaticEndpointSchema = z
+  .object({
+    address: host.describe('IP address or host name.'),
+    port: port.optional().describe('Port of this endpoint; defaults to upstream.port.'),
+    weight: z.number().positive().default(1),
+  })
+  .strict();
+
+export const StaticSourceSchema = z
+  .object({
+    kind: z.literal('static'),
+    subset: z.string().min(1).default('default'),
+    endpoints: z.array(StaticEndpointSchema).min(1),
+  })
+  .strict();
+
+export const DnsSourceSchema = z
+  .object({
+    kind: z.literal('dns'),
+    subset: z.string().min(1).default('default'),
+    hostname: host.describe('DNS name with one A/AAAA record per ready pod: a headless Service.'),
+    weight: z.number().positive().default(1).describe('Weight of every endpoint this name resolves to.'),
+    family: z.union([z.literal(4), z.literal(6), z.literal(0)]).default(0).describe('4, 6, or 0 for both.'),
+    refreshIntervalMs: ms.default(5_000).describe('Longest time between two look-ups.'),
+    servers: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('DNS servers as "ip" or "ip:port"; the system resolver when absent.'),
+  })
+  .strict();
+
+export const DiscoverySourceSchema = z.discriminatedUnion('kind', [StaticSourceSchema, DnsSourceSchema]);
+
+export type DiscoverySource = z.output<typeof DiscoverySourceSchema>;
+export type DiscoverySourceInput = z.input<typeof DiscoverySourceSchema>;
+export type DiscoveryKind = DiscoverySource['kind'];

@@ -1,0 +1,128 @@
+/**
+ * Gateway: a Deployment of proxies in front of the app, with its config, its disruption budget and the client-facing
+ * Service. Later also its TLS and its autoscaler.
+ */
+import { Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import type { ProxyConfig } from '../config';
+import type { AppService } from './app-service';
+import type { DiscoveryBinding } from './discovery';
+import { serializeConfig } from './internal/balancer-config';
+import { createClientService } from './internal/client-service';
+import { HashedConfigMap } from './internal/hashed-config-map';
+import { accessLabel, componentLabels, LABELS } from './internal/labels';
+import { addProxyContainer, CONFIG_KEY, proxyChecksum, proxyGracePeriodSeconds } from './internal/proxy-container';
+import { ProxyBundle } from './internal/proxy-bundle';
+import { podApiAccess } from './internal/security';
+import { createWorkload } from './internal/workloads';
+import { PodDisruptionBudget } from './pod-disruption-budget';
+import type { ResolvedAppProps, ResolvedGateway } from './resolved-props';
+import { WorkloadKind } from './workload-kind';
+
+/** The gateway: a Deployment of proxies in front of the app, owning the client-facing Service. */
+export interface GatewayOptions {
+  /**
+   * Gateway replicas.
+   * @default 2
+   */
+  readonly replicas?: number;
+  /**
+   * Port the gateway proxies listen on, on 0.0.0.0.
+   * @default 8080
+   */
+  readonly port?: number;
+  /**
+   * Pods that may be down during a voluntary disruption.
+   * @default 1
+   */
+  readonly maxUnavailable?: number;
+}
+
+/** Props of {@link Gateway}. */
+export interface GatewayProps {
+  /** The app's props, resolved. */
+  readonly app: ResolvedAppProps;
+  /** The gateway, resolved. */
+  readonly gateway: ResolvedGateway;
+  /** The validated proxy config the gateway runs; its listener is the gateway's port. */
+  readonly config: ProxyConfig;
+  /** The subsets' discovery bindings, which decide whether the proxies reach the Kubernetes API. */
+  readonly discovery: readonly DiscoveryBinding[];
+}
+
+/**
+ * The gateway. Its primary child, the Deployment, has the id `Default`: constructs leave a `Default` out of construct
+ * addresses, so the pods keep the `cdk8s.io/metadata.addr` label they had before the gateway was its own construct.
+ */
+export class Gateway extends Construct {
+  /** The proxy Deployment. */
+  public readonly deployment: kplus.Deployment;
+  /** The config the proxies run. */
+  public readonly config: ProxyConfig;
+  /** The immutable ConfigMap holding the config, named by its hash. */
+  public readonly configMap: kplus.ConfigMap;
+  /** A sha256 of the config and the proxy bundle, on the pod template, so that a change of either rolls the pods. */
+  public readonly checksum: string;
+  public readonly disruptionBudget: PodDisruptionBudget;
+  /** The client-facing Service, which selects the gateway's pods. */
+  public readonly service: AppService;
+  private readonly bundle: ProxyBundle;
+
+  constructor(scope: Construct, id: string, props: GatewayProps) {
+    super(scope, id);
+    const { app, gateway } = props;
+    this.config = props.config;
+    const config = new HashedConfigMap(this, 'Config', `${app.name}-lb-gateway`, app.objectNamespace, { [CONFIG_KEY]: serializeConfig(props.config) });
+    this.configMap = config.configMap;
+    this.bundle = ProxyBundle.forApp(this, app);
+    this.checksum = proxyChecksum(config, this.bundle);
+    const labels = componentLabels(app.name, 'gateway');
+    this.deployment = this.createDeployment(props, labels);
+    this.disruptionBudget = new PodDisruptionBudget(this, 'Budget', {
+      metadata: { name: `${app.name}-gateway`, namespace: app.objectNamespace },
+      selector: labels,
+      maxUnavailable: gateway.maxUnavailable,
+    });
+    const port = app.balancedPort;
+    const nodePort = app.service.nodePorts?.[port.name];
+    this.service = createClientService(this, app, labels, [
+      { name: port.name, port: port.number, targetPort: gateway.port, nodePort, appProtocol: app.protocol.appProtocol },
+    ]);
+  }
+
+  private createDeployment(props: GatewayProps, labels: Record<string, string>): kplus.Deployment {
+    const { app, gateway } = props;
+    const image = app.proxy.image;
+    const deployment = createWorkload(this, 'Default', {
+      kind: WorkloadKind.deployment(),
+      name: `${app.name}-gateway`,
+      namespace: app.objectNamespace,
+      labels,
+      replicas: gateway.replicas,
+      // One extra proxy at a time, none missing: the gateway serves every request of the app.
+      maxSurge: 1,
+      maxUnavailable: 0,
+      revisionHistoryLimit: app.revisionHistoryLimit,
+      user: image.user,
+      group: image.group,
+      spread: app.spread,
+      apiAccess: podApiAccess(props.discovery),
+      terminationGracePeriod: Duration.seconds(proxyGracePeriodSeconds(props.config)),
+    }) as kplus.Deployment;
+    addProxyContainer(deployment, {
+      name: 'proxy',
+      volumePrefix: 'lb',
+      config: this.configMap,
+      bundle: this.bundle,
+      image,
+      resources: app.proxy.resources,
+      adminPort: app.proxy.adminPort,
+      listenerPort: gateway.port,
+      listenerPortName: app.protocol.portName,
+    });
+    deployment.podMetadata.addLabel(accessLabel(app.name), 'true');
+    deployment.podMetadata.addAnnotation(LABELS.checksum, this.checksum);
+    return deployment;
+  }
+}
