@@ -28,8 +28,7 @@ export class Listener {
         socket.end(H2_REFUSAL);
       },
     };
-    // Half-open allowed: a client may shut down its sending side after a request and still read the answer.
-    this.server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+    this.server = net.createServer({ noDelay: true }, (socket) => {
       this.open.add(new Http1Downstream(socket, r, hooks));
     });
   }

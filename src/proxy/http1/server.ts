@@ -444,11 +444,9 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
   }
 
   private onEnd(): void {
-    // The client finished sending. Between requests, or with a request half read, that is the end of the connection;
-    // a complete request still gets its answer.
-    if (this.state === State.Idle || this.state === State.Head || this.state === State.Body) this.socket.destroy();
-    else if (this.state === State.Closing) this.socket.destroy();
-    else this.closeAfter = true;
+    // The client closed its side: it is gone, as nginx and Node's http server take it (a request in flight is
+    // cancelled upstream, a 499 in the access log), whatever state the connection was in.
+    this.socket.destroy();
   }
 
   private onClose(): void {
