@@ -7,8 +7,8 @@
  * (connectionsCheckingInterval), applied to every state: per-socket timers cost a timer-list insert and removal on each
  * state change, several times per request, which showed in the profile of the throughput bench.
  *
- * `now` is the clock as of the last sweep, so a deadline set from it may fire up to one interval early or late: the
- * interval is a tenth of the shortest timeout, between 10 and 100 ms.
+ * A deadline is set from the clock read then, and the sweep runs every tenth of the shortest timeout (10 to 100 ms),
+ * so a timeout fires at its time or up to one interval later, never early.
  */
 export interface Expiring {
   deadline: number;
@@ -16,7 +16,6 @@ export interface Expiring {
 }
 
 export class Deadlines {
-  public now = performance.now();
   private readonly items = new Set<Expiring>();
   private timer: NodeJS.Timeout | undefined;
   private readonly intervalMs: number;
@@ -28,7 +27,6 @@ export class Deadlines {
   public add(x: Expiring): void {
     this.items.add(x);
     if (this.timer === undefined) {
-      this.now = performance.now();
       this.timer = setInterval(this.sweep, this.intervalMs);
       this.timer.unref();
     }
@@ -44,11 +42,11 @@ export class Deadlines {
 
   /** A deadline `ms` from now. */
   public in(ms: number): number {
-    return this.now + ms;
+    return performance.now() + ms;
   }
 
   private readonly sweep = (): void => {
-    const now = (this.now = performance.now());
+    const now = performance.now();
     for (const x of this.items) if (x.deadline <= now) x.onDeadline();
   };
 }

@@ -239,3 +239,31 @@ export function trimValues(list: string[]): string[] {
   }
   return list;
 }
+
+/** Header fields as llhttp hands them over: a name or a value may arrive in pieces, split across reads. */
+export class HeadFields {
+  private list: string[] = [];
+  private inValue = false;
+
+  public name(s: string): void {
+    if (this.inValue || this.list.length === 0) {
+      this.list.push(s, '');
+      this.inValue = false;
+    } else {
+      this.list[this.list.length - 2] += s;
+    }
+  }
+
+  public value(s: string): void {
+    this.inValue = true;
+    this.list[this.list.length - 1] += s;
+  }
+
+  /** The flat [name, value, ...] list, values trimmed; the next head starts a new list. */
+  public take(): string[] {
+    const list = trimValues(this.list);
+    this.list = [];
+    this.inValue = false;
+    return list;
+  }
+}

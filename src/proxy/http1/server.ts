@@ -20,7 +20,7 @@ import { Exchange, Downstream, RequestHead } from '../exchange';
 import { connectionTokens, forwardRequestHeaders, hostProblem, scanRequestHead, RequestHeadScan, serializeHead } from '../http/headers';
 import type { Expiring } from '../deadlines';
 import type { Router } from '../router';
-import { Errno, F_CHUNKED, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, Parser, ParserEvents, ParserKind, latin1, trimValues } from './llhttp';
+import { Errno, F_CHUNKED, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, Parser, ParserEvents, ParserKind, HeadFields, latin1 } from './llhttp';
 import { openTunnel } from './tunnel';
 
 const enum State {
@@ -56,8 +56,7 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
   private pending: Buffer | undefined;
   private consuming = false;
   private url = '';
-  private fields: string[] = [];
-  private inValue = false;
+  private readonly fields = new HeadFields();
   private keepAlive = true;
   private upgrade = false;
   private headStarted = 0;
@@ -142,8 +141,7 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
     this.headStarted = this.r.now();
     this.headBytes = 0;
     this.url = '';
-    this.fields = [];
-    this.inValue = false;
+    this.fields.take();
     this.deadline = this.headStarted + this.r.config.timeouts.headersMs;
   }
 
@@ -219,18 +217,10 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
   }
   public onStatus(): void {}
   public onHeaderField(s: string): void {
-    if (this.state === State.Body) return; // trailers travel inside the raw chunked bytes
-    if (this.inValue || this.fields.length === 0) {
-      this.fields.push(s, '');
-      this.inValue = false;
-    } else {
-      this.fields[this.fields.length - 2] += s;
-    }
+    if (this.state !== State.Body) this.fields.name(s); // trailers travel inside the raw chunked bytes
   }
   public onHeaderValue(s: string): void {
-    if (this.state === State.Body) return;
-    this.inValue = true;
-    this.fields[this.fields.length - 1] += s;
+    if (this.state !== State.Body) this.fields.value(s);
   }
   public onHeadersComplete(_status: number, upgrade: boolean, keepAlive: boolean): void {
     this.keepAlive = keepAlive;
@@ -250,7 +240,7 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
 
   private onHead(): void {
     const p = this.parser;
-    const fields = trimValues(this.fields);
+    const fields = this.fields.take();
     // Read everything from the parser before reset() clears it.
     const method = p.method;
     const major = p.versionMajor;

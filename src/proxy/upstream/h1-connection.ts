@@ -14,7 +14,7 @@
  */
 import * as net from 'node:net';
 import type { Deadlines, Expiring } from '../deadlines';
-import { Errno, F_CHUNKED, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, Parser, ParserEvents, ParserKind, trimValues } from '../http1/llhttp';
+import { Errno, F_CHUNKED, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, Parser, ParserEvents, ParserKind, HeadFields } from '../http1/llhttp';
 
 /** How a response body is framed. */
 export const enum Framing {
@@ -90,8 +90,7 @@ export class H1Connection implements ParserEvents, Expiring {
   // Response being parsed.
   private status = 0;
   private reason = '';
-  private fields: string[] = [];
-  private inValue = false;
+  private readonly fields = new HeadFields();
   private headDone = false;
   private messageDone = false;
   private keepAlive = false;
@@ -205,8 +204,7 @@ export class H1Connection implements ParserEvents, Expiring {
   private resetResponse(): void {
     this.status = 0;
     this.reason = '';
-    this.fields = [];
-    this.inValue = false;
+    this.fields.take();
     this.headDone = false;
     this.messageDone = false;
     this.inBody = false;
@@ -220,18 +218,10 @@ export class H1Connection implements ParserEvents, Expiring {
     this.reason += s;
   }
   public onHeaderField(s: string): void {
-    if (this.inBody) return; // trailers stay in the raw chunked bytes
-    if (this.inValue || this.fields.length === 0) {
-      this.fields.push(s, '');
-      this.inValue = false;
-    } else {
-      this.fields[this.fields.length - 2] += s;
-    }
+    if (!this.inBody) this.fields.name(s); // trailers stay in the raw chunked bytes
   }
   public onHeaderValue(s: string): void {
-    if (this.inBody) return;
-    this.inValue = true;
-    this.fields[this.fields.length - 1] += s;
+    if (!this.inBody) this.fields.value(s);
   }
   public onHeadersComplete(status: number, _upgrade: boolean, keepAlive: boolean): void {
     this.status = status;
@@ -272,7 +262,7 @@ export class H1Connection implements ParserEvents, Expiring {
   /** Decides the framing of the body that follows a head; false when the connection is handed off or gone. */
   private afterHead(d: Buffer, pos: number): boolean {
     const status = this.status;
-    const headers = trimValues(this.fields);
+    const headers = this.fields.take();
     if (status < 200) {
       this.parser.reset();
       if (status === 101) {
