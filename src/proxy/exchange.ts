@@ -16,45 +16,9 @@ import type { UpstreamEndpoint } from './discovery/endpoint-set';
 import { forwardResponseHeaders, ResponseHeadScan, serializeHead } from './http/headers';
 import type { Waiter } from './resilience/admission';
 import { FailureKind, isIdempotent, retriableFailure } from './resilience/policy';
+import type { Downstream, RequestHead } from './downstream';
 import type { Router } from './router';
 import { Framing, H1Connection, ConnectionOwner, ResponseHead } from './upstream/h1-connection';
-
-/** The client side of an exchange, as the codec that parsed the request offers it. */
-export interface Downstream {
-  readonly remoteAddress: string | undefined;
-  /** The client speaks HTTP/1.0: no chunked, no 1xx. */
-  readonly http10: boolean;
-  readonly headSent: boolean;
-  sendInformational(status: number, headers: readonly string[]): void;
-  /** `close`: the framing ends with the connection, or the connection cannot be reused after this answer. */
-  sendHead(status: number, reason: string, headers: string[], close: boolean): void;
-  /** false: the client is slow; call the exchange's resumeResponse() on its drain. */
-  sendData(data: Buffer, start: number, end: number): boolean;
-  sendEnd(): void;
-  /** Takes back a head that is not on the wire yet; false once bytes were written. */
-  retractHead(): boolean;
-  /** Breaks the client connection (a response cut short must not look complete). */
-  abort(): void;
-  /** 101: relay the head, then the connection becomes a two-way tunnel to `socket`. */
-  tunnel(socket: net.Socket, rest: Buffer, reason: string, headers: string[]): void;
-  pauseRequest(): void;
-  resumeRequest(): void;
-  /** The exchange is over; the codec may read the next request. */
-  exchangeDone(): void;
-}
-
-/** The request as the codec parsed it. */
-export interface RequestHead {
-  readonly method: string;
-  readonly target: string;
-  /** Upstream header list, hop-by-hop removed, forwarding headers added (see http/headers.ts). */
-  readonly headers: string[];
-  readonly requestId: string;
-  /** Content-Length of the body, -1 for chunked, 0 for none. */
-  readonly bodyLength: number;
-  readonly upgrade: boolean;
-  readonly hashKey: string | undefined;
-}
 
 const TEXT = ['content-type', 'text/plain; charset=utf-8'];
 const QUEUE_HIGH_WATER = 64 * 1024;

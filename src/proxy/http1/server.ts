@@ -16,11 +16,13 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type * as net from 'node:net';
-import { Exchange, Downstream, RequestHead } from '../exchange';
-import { connectionTokens, forwardRequestHeaders, hostProblem, scanRequestHead, RequestHeadScan, serializeHead } from '../http/headers';
+import type { Downstream } from '../downstream';
+import { Exchange } from '../exchange';
+import { serializeHead } from '../http/headers';
 import type { Expiring } from '../deadlines';
 import type { Router } from '../router';
 import { Errno, F_CHUNKED, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, Parser, ParserEvents, ParserKind, HeadFields, latin1 } from './llhttp';
+import { judgeRequestHead, ParsedRequestHead } from './request-head';
 import { openTunnel } from './tunnel';
 
 const enum State {
@@ -43,12 +45,10 @@ export interface ConnectionHooks {
   http2(socket: net.Socket, first: Buffer): void;
 }
 
-export class Http1Downstream implements ParserEvents, Downstream, RequestHeadScan, Expiring {
+export class Http1Downstream implements ParserEvents, Downstream, Expiring {
   public deadline: number;
   public headSent = false;
   public http10 = false;
-  public withBody = false;
-  public givenId = '';
   public readonly remoteAddress: string | undefined;
   private readonly parser: Parser;
   private state = State.Idle;
@@ -240,62 +240,39 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
 
   private onHead(): void {
     const p = this.parser;
-    const fields = this.fields.take();
     // Read everything from the parser before reset() clears it.
-    const method = p.method;
-    const major = p.versionMajor;
-    this.http10 = p.versionMinor === 0;
     const flags = p.flags;
-    this.chunked = (flags & F_CHUNKED) !== 0;
+    const chunked = (flags & F_CHUNKED) !== 0;
+    this.http10 = p.versionMinor === 0;
+    this.chunked = chunked;
     this.framingBytes = 0;
-    this.bodyLeft = this.chunked ? 0 : flags & F_CONTENT_LENGTH ? p.contentLength : 0;
+    this.bodyLeft = chunked ? 0 : flags & F_CONTENT_LENGTH ? p.contentLength : 0;
     this.messageDone = false;
-    if (this.chunked) p.resume();
-    else p.reset();
-    if ((flags & F_TRANSFER_ENCODING) !== 0 && !this.chunked) {
-      // RFC 9112 6.1: a request whose final coding is not chunked has no knowable length.
-      return this.refuse(501, 'the only request transfer coding understood is a final "chunked"');
-    }
-    const problem = requestProblem(method, this.url, fields, this.http10, major);
-    if (problem !== undefined) return this.refuse(problem[0], problem[1]);
-    scanRequestHead(fields, this);
-    let expect = false;
-    let upgrade = false;
-    for (let i = 0; i < fields.length; i += 2) {
-      const lower = fields[i].toLowerCase();
-      if (lower === 'expect') {
-        if (fields[i + 1].toLowerCase() !== '100-continue') return this.refuse(417, `unsupported expectation "${fields[i + 1]}"`);
-        expect = true;
-      } else if (lower === 'upgrade' && this.upgrade) {
-        // h2c is never relayed: it would turn into a tunnel that is no longer parsed or balanced.
-        upgrade = !connectionTokens(fields[i + 1]).some((t) => t === 'h2c' || t.startsWith('h2c/'));
-      }
-    }
-    const r = this.r;
-    const requestId = this.givenId !== '' ? this.givenId : r.ids.next();
-    const headers = forwardRequestHeaders(fields, { remoteAddress: this.remoteAddress, proto: 'http', requestId }, upgrade);
-    if (this.chunked) headers.push('transfer-encoding', 'chunked');
-    if (this.http10 && !fields.some((_, i) => i % 2 === 0 && fields[i].toLowerCase() === 'host')) {
-      headers.push('host', `${this.socket.localAddress}:${this.socket.localPort}`);
-    }
-    const head: RequestHead = {
-      method,
+    const parsed: ParsedRequestHead = {
+      method: p.method,
       target: this.url,
-      headers,
-      requestId,
-      bodyLength: this.chunked ? -1 : this.bodyLeft,
-      upgrade,
-      hashKey: r.hashKeyOf(fields, this.remoteAddress),
+      fields: this.fields.take(),
+      major: p.versionMajor,
+      http10: this.http10,
+      upgrade: this.upgrade,
+      chunked,
+      otherCoding: (flags & F_TRANSFER_ENCODING) !== 0 && !chunked,
+      bodyLength: chunked ? -1 : this.bodyLeft,
     };
+    if (chunked) p.resume();
+    else p.reset();
+    const r = this.r;
+    const verdict = judgeRequestHead(parsed, r, this.socket);
+    if ('refuse' in verdict) return this.refuse(verdict.refuse[0], verdict.refuse[1]);
     this.headSent = false;
     this.headOut = undefined;
     this.closeAfter = !this.keepAlive || r.draining;
     this.requestPaused = false;
-    const ex = (this.ex = new Exchange(r, this, head));
-    if (head.bodyLength !== 0) {
+    const ex = (this.ex = new Exchange(r, this, verdict.head));
+    if (parsed.bodyLength !== 0) {
       this.state = State.Body;
       this.deadline = r.clock.in(r.config.timeouts.idleMs);
-      if (expect && !this.http10) this.socket.write(CONTINUE);
+      if (verdict.expectContinue) this.socket.write(CONTINUE);
     } else {
       this.state = State.Waiting;
       this.deadline = Infinity;
@@ -449,19 +426,4 @@ export class Http1Downstream implements ParserEvents, Downstream, RequestHeadSca
     if (ex !== undefined && this.state !== State.Tunnel) ex.clientGone();
     this.hooks.closed(this);
   }
-}
-
-/** What the proxy refuses before choosing an endpoint: a client's mistake must never reach, or be blamed on, a backend. */
-function requestProblem(method: string, target: string, fields: string[], http10: boolean, major: number): [number, string] | undefined {
-  if (major === 0) return [400, 'HTTP/0.9 is not supported'];
-  if (major !== 1) return [505, 'this listener speaks HTTP/1.0 and HTTP/1.1'];
-  if (method === 'CONNECT') return [405, 'CONNECT is not supported: this is a reverse proxy'];
-  // Origin-form only: absolute-form is for forward proxies, and asterisk-form (OPTIONS *) has no path to forward.
-  if (target.charCodeAt(0) !== 47 /* / */) return [400, 'this is a reverse proxy; send an origin-form target such as "/path"'];
-  const host = hostProblem(fields);
-  if (host !== undefined) return [400, host];
-  if (!http10 && !fields.some((_, i) => i % 2 === 0 && fields[i].length === 4 && fields[i].toLowerCase() === 'host')) {
-    return [400, 'an HTTP/1.1 request needs a Host header'];
-  }
-  return undefined;
 }
