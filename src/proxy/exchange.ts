@@ -27,6 +27,7 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   public queueTimer?: NodeJS.Timeout;
   public contentLength = -1;
   public loadValue: string | undefined = undefined;
+  public transferEncoding: string | undefined = undefined;
   private readonly arrived: number;
   private readonly retriable: boolean;
   private readonly hasBody: boolean;
@@ -182,9 +183,21 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     }
     if (this.gone) return;
     let close = head.framing === Framing.Close;
-    if (head.framing === Framing.Chunked) {
-      if (this.down.http10) close = true;
-      else list.push('transfer-encoding', 'chunked');
+    const te = this.transferEncoding;
+    if (te !== undefined) {
+      if (!this.down.http10) {
+        // Passed on as sent: the codings (gzip, chunked) describe the bytes that follow, which pass untouched.
+        list.push('transfer-encoding', te);
+      } else if (head.framing !== Framing.None && te.trim().toLowerCase() !== 'chunked') {
+        // An HTTP/1.0 client gets the body de-chunked, but other codings it cannot undo.
+        const conn = this.conn as H1Connection;
+        this.endTry();
+        conn.abandon();
+        this.fail('protocol', `the endpoint used transfer codings (${te}) an HTTP/1.0 client cannot take`);
+        return;
+      } else {
+        close = true;
+      }
     }
     if (this.req.upgrade) close = true; // no 101: the client may already speak the new protocol; start over
     this.status = status;
@@ -210,6 +223,11 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   }
 
   public onUpgrade(socket: net.Socket, rest: Buffer, reason: string, headers: string[]): void {
+    if (!this.req.upgrade) {
+      socket.destroy();
+      this.onFailure('protocol', 'the endpoint switched protocols (101) although the request asked for no upgrade', false);
+      return;
+    }
     this.conn = undefined;
     const ep = this.ep as UpstreamEndpoint;
     ep.successes++;
@@ -224,6 +242,9 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     this.tunnelOpen = true;
     this.r.metrics.observe(101, (this.r.now() - this.arrived) / 1000);
     this.down.tunnel(socket, rest, reason, headers);
+    // The request is over: a tunnel holds no admission slot and does not keep a drain waiting (it is closed at the
+    // drain's end). Its endpoint counts it in flight until it closes.
+    this.done();
   }
 
   /** The tunnel of an upgrade closed (either side). */
@@ -231,7 +252,6 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     if (!this.tunnelOpen) return;
     this.tunnelOpen = false;
     this.endTry();
-    this.done();
   }
 
   public onFailure(kind: 'connect-failure' | 'reset' | 'timeout' | 'protocol', detail: string, replayable: boolean): void {
@@ -296,6 +316,7 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
       conn.abandon();
       this.endTry();
     }
+    if (this.queueTimer !== undefined) this.r.admission.remove(this);
     // With a connect under way, onConnected or onFailure releases the endpoint once the exchange is finished.
     this.reply(status, text);
   }
@@ -303,6 +324,7 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   public clientGone(): void {
     if (this.gone) return;
     this.gone = true;
+    if (this.queueTimer !== undefined) this.r.admission.remove(this);
     const conn = this.conn;
     this.conn = undefined;
     if (this.tunnelOpen) return; // tunnelClosed() follows
@@ -373,7 +395,8 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     if (!this.gone && !down.headSent) {
       const body = Buffer.from(text, 'utf8');
       down.sendHead(status, '', [...TEXT, 'content-length', String(body.length)], !this.requestEnded);
-      down.sendData(body, 0, body.length);
+      // An answer to HEAD has no body, whoever writes it.
+      if (this.req.method !== 'HEAD') down.sendData(body, 0, body.length);
       down.sendEnd();
       this.status = status;
       this.r.metrics.observe(status, (this.r.now() - this.arrived) / 1000);

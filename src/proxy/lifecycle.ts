@@ -133,16 +133,20 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Resolves true once no request is in flight, false when `ms` pass first; closes idle keep-alive sockets meanwhile. */
+/**
+ * Resolves true once no request is in flight and no tunnel is open, false when `ms` pass first; closes idle
+ * keep-alive sockets meanwhile. Tunnels (WebSockets) get the drain time to finish on their own.
+ */
 function waitIdle(r: Router, listener: Listener, ms: number): Promise<boolean> {
-  if (r.active === 0) return Promise.resolve(true);
+  const idle = (): boolean => r.active === 0 && r.tunnels.size === 0;
+  if (idle()) return Promise.resolve(true);
   return new Promise((resolve) => {
     const deadline = Date.now() + ms;
     const timer = setInterval(() => {
       listener.closeIdle();
-      if (r.active === 0 || Date.now() >= deadline) {
+      if (idle() || Date.now() >= deadline) {
         clearInterval(timer);
-        resolve(r.active === 0);
+        resolve(idle());
       }
     }, 25);
   });

@@ -178,6 +178,8 @@ export interface ResponseHeadScan {
   contentLength: number;
   /** Value of the load header (least-utilization), when asked for and present. */
   loadValue: string | undefined;
+  /** The Transfer-Encoding value as the endpoint sent it (hop-by-hop, so left out of the list), or undefined. */
+  transferEncoding: string | undefined;
 }
 
 /**
@@ -187,9 +189,12 @@ export interface ResponseHeadScan {
 export function forwardResponseHeaders(raw: readonly string[], loadHeader: string | undefined, scan: ResponseHeadScan): string[] {
   scan.contentLength = -1;
   scan.loadValue = undefined;
+  scan.transferEncoding = undefined;
   let listed: string[] | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') {
+    if (raw[i].length === 17 && raw[i].toLowerCase() === 'transfer-encoding') {
+      scan.transferEncoding = scan.transferEncoding === undefined ? raw[i + 1] : `${scan.transferEncoding}, ${raw[i + 1]}`;
+    } else if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') {
       const value = raw[i + 1];
       if (!plainConnection(value)) listed = (listed ?? []).concat(connectionTokens(value));
     }

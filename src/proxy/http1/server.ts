@@ -84,7 +84,8 @@ export class Http1Downstream implements ParserEvents, Downstream, Expiring {
     r.clock.add(this);
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('drain', () => {
-      this.deadline = Infinity;
+      // Only the write-blocked deadline of an answer ends here; other states keep theirs (idle, closing, a head).
+      if (this.state === State.Waiting) this.deadline = Infinity;
       this.ex?.resumeResponse();
     });
     socket.on('end', () => this.onEnd());
@@ -347,11 +348,14 @@ export class Http1Downstream implements ParserEvents, Downstream, Expiring {
     if (this.state !== State.Body || this.requestPaused) return;
     this.requestPaused = true;
     this.socket.pause();
+    // The endpoint is the slow side now: its own deadline answers 504; the client must not get a 408 for it.
+    this.deadline = Infinity;
   }
 
   public resumeRequest(): void {
     if (!this.requestPaused) return;
     this.requestPaused = false;
+    if (this.state === State.Body) this.deadline = this.r.clock.in(this.r.config.timeouts.idleMs);
     this.socket.resume();
   }
 
@@ -360,6 +364,7 @@ export class Http1Downstream implements ParserEvents, Downstream, Expiring {
     this.state = State.Tunnel;
     this.deadline = Infinity;
     this.socket.removeAllListeners('data');
+    this.socket.removeAllListeners('end'); // the tunnel passes a half-close on
     this.socket.write(serializeHead(`HTTP/1.1 101 ${reason || 'Switching Protocols'}`, headers), 'latin1');
     if (rest.length > 0) this.socket.write(rest);
     const early = this.pending;

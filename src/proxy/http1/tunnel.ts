@@ -8,6 +8,9 @@
 import type * as net from 'node:net';
 import type { Router } from '../router';
 
+/** net.Socket reads this flag when its readable side ends; the typings leave it out. */
+type HalfOpen = net.Socket & { allowHalfOpen: boolean };
+
 export function openTunnel(r: Router, client: net.Socket, up: net.Socket, onClosed: () => void): void {
   let open = true;
   const close = (): void => {
@@ -19,8 +22,10 @@ export function openTunnel(r: Router, client: net.Socket, up: net.Socket, onClos
     onClosed();
   };
   r.tunnels.add(client);
-  up.setTimeout(0);
-  client.setTimeout(0);
+  // Half-open both ways: Node would otherwise answer a FIN with its own at once, and the other side's last bytes
+  // could no longer pass.
+  (client as HalfOpen).allowHalfOpen = true;
+  (up as HalfOpen).allowHalfOpen = true;
   for (const s of [client, up]) {
     s.on('error', close);
     s.on('close', close);

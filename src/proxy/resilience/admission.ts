@@ -79,6 +79,15 @@ export class Admission {
     w.reject('queue-timeout');
   }
 
+  /** A queued waiter that gave up (its client left): its place is free at once. */
+  public remove(w: Waiter): void {
+    const i = this.queue.indexOf(w, this.head);
+    if (i < 0) return;
+    this.queue.splice(i, 1);
+    if (w.queueTimer) clearTimeout(w.queueTimer);
+    w.queueTimer = undefined;
+  }
+
   /** Rejects everything queued (shutdown). */
   public clear(): void {
     while (this.head < this.queue.length) {

@@ -244,7 +244,9 @@ export class H1Connection implements ParserEvents, Expiring {
     this.gotResponseByte = true;
     if (this.headDone && !this.paused) this.deadline = this.clock.in(this.t.idleMs);
     let pos = 0;
-    while (pos < d.length && this.state === State.Active) {
+    // One read never passes to a new owner: finish() ends the loop (leftover bytes already made the connection close).
+    const uses = this.uses;
+    while (pos < d.length && this.state === State.Active && this.uses === uses) {
       if (!this.headDone) {
         const ret = this.parser.execute(d, pos, d.length);
         this.headBytes += this.parser.pos - pos;
@@ -294,8 +296,13 @@ export class H1Connection implements ParserEvents, Expiring {
     if (!this.paused) this.deadline = this.clock.in(this.t.idleMs);
     this.owner?.onResponseHead({ status, reason: this.reason, headers, framing: this.framing, length: this.left });
     if (this.state !== State.Active) return false;
-    if (this.framing === Framing.None || (this.framing === Framing.Length && this.left === 0)) this.finish();
-    return this.state === State.Active;
+    if (this.framing === Framing.None || (this.framing === Framing.Length && this.left === 0)) {
+      // Bytes after a bodyless answer (a 304 or HEAD answer with a body anyway): the framing cannot be trusted.
+      if (pos < d.length) this.keepAlive = false;
+      this.finish();
+      return false;
+    }
+    return true;
   }
 
   /** Consumes body bytes from d[pos...]; returns the new position. */
@@ -344,6 +351,11 @@ export class H1Connection implements ParserEvents, Expiring {
     this.owner = undefined;
     this.inBody = false;
     this.parser.reset();
+    if (this.paused) {
+      // The last write to a slow client paused this connection; the next owner must find it reading.
+      this.paused = false;
+      this.socket.resume();
+    }
     if (reusable) {
       this.state = State.Idle;
       this.deadline = this.clock.in(this.t.idleMs);

@@ -53,7 +53,7 @@ describe('hop-by-hop headers', () => {
   });
 
   test('strips hop-by-hop response headers and the ones Connection lists; keeps duplicates, case and order', () => {
-    const scan = { contentLength: -1, loadValue: undefined as string | undefined };
+    const scan = { contentLength: -1, loadValue: undefined as string | undefined, transferEncoding: undefined as string | undefined };
     const raw = [
       'Connection', 'close, X-Hop',
       'X-Hop', '1',
@@ -72,7 +72,7 @@ describe('hop-by-hop headers', () => {
       'Content-Length', '2',
       'X-Backend-Load', '0.5',
     ]);
-    expect(scan).toEqual({ contentLength: 2, loadValue: '0.5' });
+    expect(scan).toEqual({ contentLength: 2, loadValue: '0.5', transferEncoding: 'chunked' });
   });
 
   test('serializes a head from a flat list', () => {
