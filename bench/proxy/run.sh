@@ -227,7 +227,7 @@ CONF
   echo "$f"
 }
 start_lb() { # algorithm kind [node binary]
-  bg "$OUT/lb-$1.log" taskset -c "$PCPU" "${2:-node}" ${PROXY_NODE_FLAGS:---max-semi-space-size=2} "$BUNDLE" --config "$(lb_config "$1")"
+  bg "$OUT/lb-$1.log" taskset -c "$PCPU" "${2:-node}" ${PROXY_NODE_FLAGS:---max-semi-space-size=4} "$BUNDLE" --config "$(lb_config "$1")"
   URL="http://$PROXY_HOST:$P_LB/"
   READY="http://$PROXY_HOST:$P_ADMIN/readyz"
 }

@@ -55,7 +55,7 @@ describe('jobs', () => {
     const spec = podSpec(job);
     expect(spec.containers[0].command).toEqual([
       'node',
-      '--max-semi-space-size=2',
+      '--max-semi-space-size=4',
       '/opt/cdk8s-balancer/proxy.js',
       '--config',
       '/etc/cdk8s-balancer/config.json',

@@ -26,7 +26,7 @@ describe('proxy placement', () => {
     const gw = find(objects, 'Deployment', 'hello-gateway');
     const [proxy] = podSpec(gw).containers;
     expect(proxy.image).toBe('node:24.11.1-alpine3.22');
-    expect(proxy.command).toEqual(['node', '--max-semi-space-size=2', '/opt/cdk8s-balancer/proxy.js', '--config', '/etc/cdk8s-balancer/config.json']);
+    expect(proxy.command).toEqual(['node', '--max-semi-space-size=4', '/opt/cdk8s-balancer/proxy.js', '--config', '/etc/cdk8s-balancer/config.json']);
     expect(proxy.ports).toEqual([
       { containerPort: 8080, name: 'http' },
       { containerPort: 9901, name: 'admin' },
@@ -89,7 +89,7 @@ describe('proxy placement', () => {
     const [main, sidecar] = containers(d);
     expect(main.env).toEqual([{ name: 'HELLO_URL', value: 'http://127.0.0.1:15001' }]);
     expect(sidecar.name).toBe('lb-hello');
-    expect(sidecar.command).toEqual(['node', '--max-semi-space-size=2', '/opt/cdk8s-balancer/proxy.js', '--config', '/etc/cdk8s-balancer/config.json']);
+    expect(sidecar.command).toEqual(['node', '--max-semi-space-size=4', '/opt/cdk8s-balancer/proxy.js', '--config', '/etc/cdk8s-balancer/config.json']);
     expect(podMeta(d).labels!['cdk8s-balancer/access-hello']).toBe('true');
     expect(podMeta(d).annotations!['cdk8s-balancer/checksum-hello']).toMatch(/^[0-9a-f]{64}$/);
     const cfg = proxyConfig(objects, 'hello-lb-sidecar-') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -248,7 +248,7 @@ describe('proxy placement', () => {
     const c = chart();
     new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, proxy: { image: ProxyImage.fromImage('example.com/node-base:24.11.1') } });
     const [proxy] = podSpec(find(synthValid(c), 'Deployment', 'hello-gateway')).containers;
-    expect(proxy.command.slice(0, 3)).toEqual(['node', '--max-semi-space-size=2', '/opt/cdk8s-balancer/proxy.js']);
+    expect(proxy.command.slice(0, 3)).toEqual(['node', '--max-semi-space-size=4', '/opt/cdk8s-balancer/proxy.js']);
     expect(proxy.volumeMounts.map((m: { name: string }) => m.name)).toEqual(['lb-config', 'lb-bundle', 'lb-tmp']);
     expect(proxy.securityContext.runAsUser).toBe(1000);
   });
@@ -260,7 +260,7 @@ describe('proxy placement', () => {
     const objects = synthValid(c);
     const [proxy] = podSpec(find(objects, 'Deployment', 'hello-gateway')).containers;
     expect(proxy.image).toBe('example.com/lb-proxy:2.0.0');
-    expect(proxy.command.slice(0, 3)).toEqual(['node', '--max-semi-space-size=2', '/app/proxy.js']);
+    expect(proxy.command.slice(0, 3)).toEqual(['node', '--max-semi-space-size=4', '/app/proxy.js']);
     expect(proxy.volumeMounts.map((m: { name: string }) => m.name)).toEqual(['lb-config', 'lb-tmp']);
     expect(proxy.securityContext.runAsUser).toBe(2000);
   });

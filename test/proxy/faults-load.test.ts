@@ -14,7 +14,7 @@ import { ChildServer, percentile, RssSampler, rssMb, spawnFastBackend, within } 
 import { cleanTmp, get, request, RunningProxy, sleep, startProxy, waitFor } from './helpers';
 
 /** The V8 flags the pod runs the proxy with (PROXY_NODE_FLAGS in src/constructs/proxy.ts; importing it pulls in cdk8s). */
-const POD_FLAGS = '--max-semi-space-size=2';
+const POD_FLAGS = '--max-semi-space-size=4';
 const SLOW_BACKEND_HOST = '127.0.0.180';
 const BACKEND_HOST = '127.0.0.170';
 /** Client source addresses for the new-connection phase, so the 4-tuples of closed connections are not reused at once. */

@@ -22,7 +22,7 @@ const PAUSES = SIZE / PAUSE_EVERY - 1;
  */
 const RSS_BOUND_MB = 170;
 /** The V8 flags the pod runs the proxy with (PROXY_NODE_FLAGS in src/constructs/proxy.ts; not imported: it pulls in cdk8s). */
-const POD_FLAGS = '--max-semi-space-size=2';
+const POD_FLAGS = '--max-semi-space-size=4';
 /**
  * Bytes written by one end and not yet read by the other: what sits in the proxy and in four loopback socket buffers.
  * A few MiB per socket when the proxy holds back; hundreds of MiB when it buffers for the slow side.
