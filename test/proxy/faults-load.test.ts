@@ -26,7 +26,12 @@ const KEEP_ALIVE = Number(process.env.LEAK_KEEPALIVE ?? 150_000);
 /** Warm-up: RSS grows over the first ~20k new connections (heap and allocator sizing), then stays flat. */
 const WARM_UP_NEW = 20_000;
 const WARM_UP_KEEP_ALIVE = 10_000;
-const GROWTH_BOUND_MB = 30;
+/**
+ * With the pod's 4 MB semi-space the heap settles about 27 MB above the post-warm-up figure during connection churn,
+ * then stays there (measured: 40k new connections 95.7 -> 122.2 MiB; 100k 93.7 -> 121.0 MiB), so a leak shows as
+ * growth past this bound, and as any growth over the keep-alive phase (asserted separately, < 10 MB).
+ */
+const GROWTH_BOUND_MB = 40;
 const REQUEST = Buffer.from('GET /leak HTTP/1.1\r\nHost: leak.test\r\n\r\n');
 const REQUEST_CLOSE = Buffer.from('GET /leak HTTP/1.1\r\nHost: leak.test\r\nConnection: close\r\n\r\n');
 
