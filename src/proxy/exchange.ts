@@ -30,6 +30,7 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   public transferEncoding: string | undefined = undefined;
   private readonly arrived: number;
   private readonly retriable: boolean;
+  private readonly mayProbe: boolean;
   private readonly hasBody: boolean;
   /** Body bytes not yet written to a connection. */
   private queue: Buffer[] = [];
@@ -59,7 +60,8 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     this.arrived = r.now();
     this.hasBody = req.bodyLength !== 0;
     this.requestEnded = !this.hasBody;
-    this.retriable = !this.hasBody && !req.upgrade && isIdempotent(req.method) && r.retry.attempts > 0;
+    this.mayProbe = !this.hasBody && !req.upgrade && isIdempotent(req.method);
+    this.retriable = this.mayProbe && r.retry.attempts > 0;
   }
 
   public start(): void {
@@ -74,7 +76,8 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   public tryStart(): boolean {
     if (this.gone || this.finished) return true;
     const r = this.r;
-    const choice = r.choose(this.req.hashKey, undefined, this.retriable || !this.hasBody);
+    // A probe of an ejected endpoint is a real request: only one that is safe to send twice may be one.
+    const choice = r.choose(this.req.hashKey, undefined, this.mayProbe);
     if (choice === 'busy') return false;
     if (choice === 'none') {
       r.metrics.pickNone.inc();

@@ -234,6 +234,36 @@ describe('bugs of the node:http data plane', () => {
     expect(backAfter).toBeLessThan(2_000);
   });
 
+  test('a POST is never the probe of an ejected backend: only requests safe to send twice are', async () => {
+    let sick = true;
+    const flaky: Handler = (req, res, b) => {
+      if (!sick) return defaultHandler(req, res, b);
+      req.resume();
+      res.writeHead(500).end('sick\n');
+    };
+    backends = [await startBackend('127.0.0.158', flaky), await startBackend('127.0.0.159')];
+    proxy = await startProxy({
+      upstream: { port: 1, sources: [{ kind: 'static', endpoints: backends.map((b) => ({ address: b.host, port: b.port })) }] },
+      algorithm: { kind: 'round-robin' },
+      outlierDetection: { consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 30_000, probeAfterMs: 200 },
+    });
+    const p = proxy;
+    const ejected = async () => (await endpointsDump(p)).endpoints.find((e) => e.id.startsWith('127.0.0.158'))?.ejected === true;
+    for (let i = 0; i < 30 && !(await ejected()); i++) await request(p.host, p.port, '/');
+    expect(await ejected()).toBe(true);
+    sick = false;
+    await sleep(400); // past probeAfterMs: the next eligible request would be the probe
+    const seenBefore = backends[0].seen.length;
+    for (let i = 0; i < 10; i++) {
+      const r = await request(p.host, p.port, '/order', { method: 'POST', headers: { 'content-length': '0' } });
+      expect(r.status).toBe(200);
+    }
+    expect(backends[0].seen.slice(seenBefore).map((s) => s.method)).toEqual([]);
+    // A GET may be the probe, and brings the endpoint back.
+    await request(p.host, p.port, '/');
+    expect(backends[0].seen.slice(seenBefore).map((s) => s.method)).toEqual(['GET']);
+  });
+
   describe('a 502 for a malformed response says what was wrong', () => {
     const cases: Array<[string, string, RegExp]> = [
       // Today's words are llhttp's reasons: "Duplicate Content-Length", "Unexpected whitespace after header value",
