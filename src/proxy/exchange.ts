@@ -18,7 +18,8 @@ import type { Waiter } from './resilience/admission';
 import { FailureKind, isIdempotent, retriableFailure } from './resilience/policy';
 import type { Downstream, RequestHead } from './downstream';
 import type { Router } from './router';
-import { Framing, H1Connection, ConnectionOwner, ResponseHead } from './upstream/h1-connection';
+import { ConnectionOwner, Framing, ResponseHead } from './upstream/connection-owner';
+import type { H1Connection } from './upstream/h1-connection';
 
 const TEXT = ['content-type', 'text/plain; charset=utf-8'];
 const QUEUE_HIGH_WATER = 64 * 1024;

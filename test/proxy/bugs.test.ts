@@ -202,7 +202,8 @@ describe('bugs of the node:http data plane', () => {
     expect((await get(p.host, p.adminPort, '/metrics')).body).toMatch(/lb_upstream_rq_retry_total ([5-9]|\d\d)/);
   });
 
-  test('an ejected backend that is healthy again gets traffic back long before its ejection time runs out', async () => {
+  /** Two backends behind round robin; the first answers 500 until healed, and is ejected for 30 s before this returns. */
+  async function ejectFirstOfTwo(probeAfterMs: number): Promise<{ p: RunningProxy; heal: () => void }> {
     let sick = true;
     const flaky: Handler = (req, res, b) => {
       if (!sick) return defaultHandler(req, res, b);
@@ -210,16 +211,20 @@ describe('bugs of the node:http data plane', () => {
       res.writeHead(500).end('sick\n');
     };
     backends = [await startBackend('127.0.0.158', flaky), await startBackend('127.0.0.159')];
-    proxy = await startProxy({
+    const p = (proxy = await startProxy({
       upstream: { port: 1, sources: [{ kind: 'static', endpoints: backends.map((b) => ({ address: b.host, port: b.port })) }] },
       algorithm: { kind: 'round-robin' },
-      outlierDetection: { consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 30_000, probeAfterMs: 300 },
-    });
-    const p = proxy;
+      outlierDetection: { consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 30_000, probeAfterMs },
+    }));
     const ejected = async () => (await endpointsDump(p)).endpoints.find((e) => e.id.startsWith('127.0.0.158'))?.ejected === true;
     for (let i = 0; i < 30 && !(await ejected()); i++) await request(p.host, p.port, '/');
     expect(await ejected()).toBe(true);
-    sick = false;
+    return { p, heal: () => (sick = false) };
+  }
+
+  test('an ejected backend that is healthy again gets traffic back long before its ejection time runs out', async () => {
+    const { p, heal } = await ejectFirstOfTwo(300);
+    heal();
     const healed = Date.now();
     let backAfter = -1;
     while (Date.now() - healed < 2_500) {
@@ -235,23 +240,8 @@ describe('bugs of the node:http data plane', () => {
   });
 
   test('a POST is never the probe of an ejected backend: only requests safe to send twice are', async () => {
-    let sick = true;
-    const flaky: Handler = (req, res, b) => {
-      if (!sick) return defaultHandler(req, res, b);
-      req.resume();
-      res.writeHead(500).end('sick\n');
-    };
-    backends = [await startBackend('127.0.0.158', flaky), await startBackend('127.0.0.159')];
-    proxy = await startProxy({
-      upstream: { port: 1, sources: [{ kind: 'static', endpoints: backends.map((b) => ({ address: b.host, port: b.port })) }] },
-      algorithm: { kind: 'round-robin' },
-      outlierDetection: { consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 30_000, probeAfterMs: 200 },
-    });
-    const p = proxy;
-    const ejected = async () => (await endpointsDump(p)).endpoints.find((e) => e.id.startsWith('127.0.0.158'))?.ejected === true;
-    for (let i = 0; i < 30 && !(await ejected()); i++) await request(p.host, p.port, '/');
-    expect(await ejected()).toBe(true);
-    sick = false;
+    const { p, heal } = await ejectFirstOfTwo(200);
+    heal();
     await sleep(400); // past probeAfterMs: the next eligible request would be the probe
     const seenBefore = backends[0].seen.length;
     for (let i = 0; i < 10; i++) {

@@ -186,27 +186,32 @@ export interface RawReply {
 }
 
 /** A backend on net that answers each request head (and its Content-Length body) with the reply `answer` gives. */
-export class RawBackend {
-  /** Request heads as received, in order. */
-  public readonly heads: string[] = [];
-  /** Requests that arrived on a connection after a poisoned reply, with the target that reply answered. */
-  public readonly misuse: Array<{ readonly after: string; readonly head: string }> = [];
+/** A net server on `host` and a free port that keeps its sockets, so that stop() ends every one of them. */
+export abstract class LoopbackServer {
   public port = 0;
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
 
-  public constructor(
+  protected constructor(
     public readonly host: string,
-    private readonly answer: (target: string, head: string) => RawReply,
+    private readonly options: net.ServerOpts = {},
   ) {}
 
+  /** A new connection (already tracked, its errors swallowed). */
+  protected abstract accept(s: net.Socket): void;
+
   public async start(): Promise<this> {
-    this.server = net.createServer((s) => this.onConnection(s));
+    const server = (this.server = net.createServer(this.options, (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+      s.on('error', () => undefined);
+      this.accept(s);
+    }));
     await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(0, this.host, () => resolve());
+      server.once('error', reject);
+      server.listen(0, this.host, () => resolve());
     });
-    this.port = (this.server.address() as net.AddressInfo).port;
+    this.port = (server.address() as net.AddressInfo).port;
     return this;
   }
 
@@ -214,11 +219,22 @@ export class RawBackend {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
+}
 
-  private onConnection(s: net.Socket): void {
-    this.sockets.add(s);
-    s.on('close', () => this.sockets.delete(s));
-    s.on('error', () => undefined);
+export class RawBackend extends LoopbackServer {
+  /** Request heads as received, in order. */
+  public readonly heads: string[] = [];
+  /** Requests that arrived on a connection after a poisoned reply, with the target that reply answered. */
+  public readonly misuse: Array<{ readonly after: string; readonly head: string }> = [];
+
+  public constructor(
+    host: string,
+    private readonly answer: (target: string, head: string) => RawReply,
+  ) {
+    super(host);
+  }
+
+  protected accept(s: net.Socket): void {
     let buf = Buffer.alloc(0);
     let poisonedBy: string | undefined;
     let busy = false;

@@ -4,38 +4,22 @@
  */
 import { execFile } from 'node:child_process';
 import * as net from 'node:net';
+import { LoopbackServer } from './fault-helpers';
 import { get, RunningProxy, sleep, startProxy } from './helpers';
 
 /** A net server on `host` that hands every connection to `onConnection`; allowHalfOpen so a test decides when to end. */
-export class ScriptBackend {
-  public port = 0;
+export class ScriptBackend extends LoopbackServer {
   public connections = 0;
-  private server?: net.Server;
-  private readonly sockets = new Set<net.Socket>();
 
   public constructor(
-    public readonly host: string,
+    host: string,
     private readonly onConnection: (s: net.Socket, id: number) => void,
-  ) {}
-
-  public async start(): Promise<this> {
-    this.server = net.createServer({ allowHalfOpen: true }, (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-      s.on('error', () => undefined);
-      this.onConnection(s, this.connections++);
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(0, this.host, () => resolve());
-    });
-    this.port = (this.server.address() as net.AddressInfo).port;
-    return this;
+  ) {
+    super(host, { allowHalfOpen: true });
   }
 
-  public async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  protected accept(s: net.Socket): void {
+    this.onConnection(s, this.connections++);
   }
 }
 

@@ -13,7 +13,8 @@
  */
 import type { Deadlines } from '../deadlines';
 import type { UpstreamEndpoint } from '../discovery/endpoint-set';
-import { ConnectionOwner, ConnectionTimeouts, H1Connection } from './h1-connection';
+import type { ConnectionOwner, ConnectionTimeouts } from './connection-owner';
+import { H1Connection } from './h1-connection';
 
 export interface PoolOptions {
   readonly timeouts: ConnectionTimeouts;

@@ -1,0 +1,51 @@
+/**
+ * What an upstream connection reports to the try that owns it, and the shape of a response head: the contract between
+ * the upstream side (h1-connection.ts today, HTTP/2 sessions later) and the exchange.
+ */
+import type * as net from 'node:net';
+import type { H1Connection } from './h1-connection';
+
+/** How a response body is framed. */
+export const enum Framing {
+  None = 0,
+  Length = 1,
+  Chunked = 2,
+  Close = 3,
+}
+
+export interface ResponseHead {
+  readonly status: number;
+  readonly reason: string;
+  /** Flat [name, value, ...] list, latin1, values without surrounding whitespace. */
+  readonly headers: string[];
+  readonly framing: Framing;
+  readonly length: number;
+}
+
+/** What a connection reports to the try that owns it. */
+export interface ConnectionOwner {
+  /** Connected (or taken from the pool): the request may be written. */
+  onConnected(conn: H1Connection): void;
+  /** A 1xx other than 101. */
+  onInformational(status: number, headers: string[]): void;
+  onResponseHead(head: ResponseHead): void;
+  /** Body bytes: data[start, end). Return false to pause the upstream until resume(). */
+  onResponseData(data: Buffer, start: number, end: number): boolean;
+  onResponseEnd(): void;
+  /** 101 Switching Protocols: the socket and the bytes after the head now belong to the owner. */
+  onUpgrade(socket: net.Socket, rest: Buffer, reason: string, headers: string[]): void;
+  /** The request may write more body. */
+  onWritable(): void;
+  /**
+   * The try failed. `kind` is the failure class; `detail` says what was wrong, for the client's 502 body.
+   * `replayable`: this was a reused connection that died before any response byte and before any request byte was
+   * flushed (or the request had no body), so the same request may go again on a fresh connection.
+   */
+  onFailure(kind: 'connect-failure' | 'reset' | 'timeout' | 'protocol', detail: string, replayable: boolean): void;
+}
+
+export interface ConnectionTimeouts {
+  readonly connectMs: number;
+  readonly requestMs: number;
+  readonly idleMs: number;
+}
