@@ -45,6 +45,8 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   /** The whole body is still held in `queue` for a stale-connection replay. */
   private held = false;
   private endpointId = '';
+  /** The endpoint of the latest try, kept after the try ends: retries exclude it. */
+  private lastEndpoint: UpstreamEndpoint | undefined;
   private tryStarted = 0;
   private status = 0;
   private admitted = false;
@@ -120,6 +122,7 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
 
   private send(ep: UpstreamEndpoint, fresh: boolean): void {
     this.ep = ep;
+    this.lastEndpoint = ep;
     this.endpointId = ep.id;
     ep.inFlight++;
     this.tryStarted = this.r.now();
@@ -348,7 +351,7 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   private reserveRetry(anyMethod = false): boolean {
     const r = this.r;
     if ((!this.retriable && !anyMethod) || this.gone || this.attempts >= r.retry.attempts || this.req.upgrade) return false;
-    const last = this.ep as UpstreamEndpoint;
+    const last = this.lastEndpoint as UpstreamEndpoint;
     const tried = this.tried ? [...this.tried, last] : [last];
     if (!r.hasAlternative(tried)) return false;
     if (!r.budget.tryRetry()) {
@@ -360,7 +363,8 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
 
   private retry(status: number, kind: FailureKind | undefined, detail = ''): void {
     const r = this.r;
-    (this.tried ??= []).push(this.ep as UpstreamEndpoint);
+    // The endpoint that just failed (endTry() has already let go of `ep`) is never the retry's.
+    (this.tried ??= []).push(this.lastEndpoint as UpstreamEndpoint);
     const next = r.choose(this.req.hashKey, this.tried, false);
     if (typeof next === 'string') {
       if (status !== 0) this.reply(status, `upstream answered ${status} and no other endpoint could take a retry\n`);

@@ -84,6 +84,26 @@ describe('resilience', () => {
     expect(posts.find((r) => r.status === 503)?.body).toBe('busy\n');
   });
 
+  test('a retry never goes back to the endpoint that just failed, even when the algorithm prefers it', async () => {
+    const unavailable: Handler = (req, res) => {
+      req.resume();
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('busy\n');
+    };
+    // Consistent hashing sends a key to the same endpoint every time: only the tried list keeps the retry away from it.
+    const p = await setup(
+      { algorithm: { kind: 'consistent-hash', key: { source: 'header', name: 'x-user' } }, outlierDetection: { consecutiveFailures: 1000 } },
+      [unavailable],
+    );
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await request(p.host, p.port, '/', { headers: { 'x-user': `user-${i}` } })).status);
+    expect(fx.backends[0].seen.length).toBeGreaterThan(0); // some keys hash to the failing endpoint
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    // Every request was answered by a healthy endpoint, and no key reached the failing one twice.
+    expect(fx.backends[1].seen.length + fx.backends[2].seen.length).toBe(statuses.length);
+    const keys = fx.backends[0].seen.map((r) => r.headers['x-user']);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
   test('no endpoint able to serve gives 502 with a short clear body', async () => {
     const p = await setup({ retries: { attempts: 2 }, outlierDetection: { consecutiveFailures: 1000 } });
     await Promise.all(fx.backends.map((b) => b.close()));
