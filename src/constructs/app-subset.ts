@@ -30,7 +30,10 @@ export interface SubsetOptions {
    */
   readonly replicas?: number;
   /**
-   * Weight of each endpoint of this subset, a number > 0; `Algorithm.weightedRoundRobin({ subsetWeights })` overrides it.
+   * Weight of each endpoint (pod) of this subset, a number > 0, for the weight-aware algorithms (weighted round robin,
+   * random, least connections, consistent hashing): a pod of weight 2 takes twice the requests of a pod of weight 1.
+   * It is per pod, so a subset's total share grows with its pod count; for a share of traffic per subset (a canary
+   * at 10 %), use the app's `trafficSplit`.
    * @default 1
    */
   readonly weight?: number;

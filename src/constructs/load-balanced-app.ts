@@ -111,6 +111,15 @@ export interface LoadBalancedAppProps {
    */
   readonly algorithm?: Algorithm;
   /**
+   * Shares of traffic per subset, by subset name, e.g. `{ stable: 90, canary: 10 }`: a traffic split as Istio, Linkerd
+   * (SMI) and Argo Rollouts mean it. Each request first draws its subset by these shares, whatever each subset's pod
+   * count, then its endpoint inside the subset with the algorithm. Shares are relative numbers >= 0 (90/10 and 9/1 are
+   * the same split); every declared subset needs one; 0 sends a subset no new requests (it drains). A subset with no
+   * healthy endpoint left sits out and the others share its traffic in their ratio.
+   * @default - no split: one pool of every endpoint, by each subset's per-endpoint `weight`
+   */
+  readonly trafficSplit?: Record<string, number>;
+  /**
    * The protocol the proxy speaks to clients: it names the listener port and the client Service's `appProtocol`.
    * @default Protocol.http()
    */

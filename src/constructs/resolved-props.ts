@@ -116,6 +116,10 @@ export interface ResolvedAppProps {
   readonly disruptionBudget: DisruptionBudgetOptions;
   readonly spread: Required<SpreadOptions>;
   readonly algorithm: Algorithm;
+  /** Shares of traffic per subset name; undefined for one pool of every endpoint. */
+  readonly trafficSplit?: Readonly<Record<string, number>>;
+  /** The prop that set `trafficSplit`, for messages: `trafficSplit` or `algorithm subsetWeights`. */
+  readonly trafficSplitProp: string;
   readonly protocol: Protocol;
   readonly discovery: Discovery;
   readonly healthCheck?: HealthCheckOptions;

@@ -33,7 +33,7 @@ export function balancerConfigInput(app: ResolvedAppProps, sources: readonly Dis
     version: 1,
     listener: spec.listener,
     admin: { host: '0.0.0.0', port: spec.adminPort },
-    upstream: { name: app.name, port: app.balancedPort.number, sources: [...sources] },
+    upstream: { name: app.name, port: app.balancedPort.number, sources: [...sources], trafficSplit: app.trafficSplit },
     algorithm: app.algorithm.toConfig(),
     healthCheck: hc && {
       path: hc.path,
@@ -66,19 +66,19 @@ interface Origin {
   readonly fix?: string;
 }
 
-const ORIGINS: ReadonlyArray<readonly [RegExp, (m: RegExpExecArray, spec: ListenerSpec) => Origin]> = [
+const ORIGINS: ReadonlyArray<readonly [RegExp, (m: RegExpExecArray, spec: ListenerSpec, app: ResolvedAppProps) => Origin]> = [
   [/^upstream\.sources\.(\d+)\.weight$/, (m) => ({ prop: `subsets[${m[1]}].weight`, fix: 'use a weight > 0; remove the subset to send it no traffic' })],
   [/^upstream\.sources\.(\d+)\.(\w+)$/, (m) => ({ prop: `subsets[${m[1]}]`, fix: `the discovery source of the subset has a bad ${m[2]}` })],
-  [/^algorithm\.subsetWeights\.(.+)$/, (m) => ({ prop: `algorithm subsetWeights.${m[1]}`, fix: 'name a declared subset and give it a weight > 0 (a small one such as 0.01 drains it)' })],
+  [/^upstream\.trafficSplit(?:\.(.+))?$/, (m, _spec, app) => ({ prop: m[1] ? `${app.trafficSplitProp}.${m[1]}` : app.trafficSplitProp, fix: 'give every declared subset a share >= 0, e.g. { stable: 90, canary: 10 } (0 drains a subset)' })],
   [/^listener\.port$/, (_m, spec) => ({ prop: spec.portProp })],
   [/^admin\.port$/, (_m, spec) => ({ prop: spec.adminPortProp })],
 ];
 
-function describe(issue: ConfigIssue, spec: ListenerSpec): string {
+function describe(issue: ConfigIssue, spec: ListenerSpec, app: ResolvedAppProps): string {
   for (const [pattern, origin] of ORIGINS) {
     const m = pattern.exec(issue.path);
     if (!m) continue;
-    const { prop, fix } = origin(m, spec);
+    const { prop, fix } = origin(m, spec, app);
     return `  - ${issue.path} (from ${prop}): ${issue.message}${fix ? `; fix: ${fix}` : ''}`;
   }
   return `  - ${issue.path || '(root)'}: ${issue.message}`;
@@ -97,7 +97,7 @@ export function buildBalancerConfig(scope: IConstruct, app: ResolvedAppProps, so
     throw new PropsError(
       'LB_CONFIG_INVALID',
       scope.node.path,
-      `the balancer config would be refused by the proxy; fix the props behind these fields:\n${e.issues.map((i) => describe(i, spec)).join('\n')}`,
+      `the balancer config would be refused by the proxy; fix the props behind these fields:\n${e.issues.map((i) => describe(i, spec, app)).join('\n')}`,
     );
   }
 }

@@ -64,6 +64,7 @@ export function resolveLoadBalancedAppProps(app: IConstruct, props: LoadBalanced
     disruptionBudget: resolveDisruptionBudget(props.disruptionBudget ?? {}),
     spread: { zones: props.spread?.zones ?? DEFAULTS.SpreadOptions.zones, whenUnsatisfiable: props.spread?.whenUnsatisfiable ?? DEFAULTS.SpreadOptions.whenUnsatisfiable },
     algorithm: props.algorithm ?? D.algorithm,
+    ...resolveTrafficSplit(app, props),
     protocol: props.protocol ?? D.protocol,
     discovery: props.discovery ?? D.discovery,
     healthCheck: props.healthCheck,
@@ -264,4 +265,15 @@ function resolveSmokeTest(app: IConstruct, smoke: SmokeTestOptions | boolean): R
     invalid(app, 'smokeTest.timeout', timeout.toHumanString(), `make it shorter than activeDeadline (${activeDeadline.toHumanString()}), or raise activeDeadline`);
   }
   return { timeout, backoffLimit: s.backoffLimit ?? D.backoffLimit, activeDeadline };
+}
+
+/** The split across subsets: the app's `trafficSplit`, or the older `Algorithm.weightedRoundRobin({ subsetWeights })`. */
+function resolveTrafficSplit(app: IConstruct, props: LoadBalancedAppProps): { trafficSplit?: Record<string, number>; trafficSplitProp: string } {
+  const legacy = props.algorithm?.subsetWeights ?? {};
+  const fromAlgorithm = Object.keys(legacy).length > 0 ? { ...legacy } : undefined;
+  if (props.trafficSplit !== undefined && fromAlgorithm !== undefined) {
+    invalid(app, 'trafficSplit', props.trafficSplit, 'set the split once: remove subsetWeights from Algorithm.weightedRoundRobin(), or remove trafficSplit');
+  }
+  if (props.trafficSplit !== undefined) return { trafficSplit: { ...props.trafficSplit }, trafficSplitProp: 'trafficSplit' };
+  return { trafficSplit: fromAlgorithm, trafficSplitProp: fromAlgorithm ? 'algorithm subsetWeights' : 'trafficSplit' };
 }
