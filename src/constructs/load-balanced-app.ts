@@ -2,6 +2,7 @@
  * LoadBalancedApp: an app's subsets (workloads, headless Services, autoscalers, budgets), its config, secret, jobs and
  * NetworkPolicy, and the balancer in front of it: a gateway, sidecars in consumer workloads, or both.
  */
+import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { DiscoverySourceInput, ProxyConfig } from '../config';
@@ -15,6 +16,7 @@ import { Gateway } from './gateway';
 import type { GatewayOptions } from './gateway';
 import { buildBalancerConfig, serializeConfig } from './internal/balancer-config';
 import { guarded, invalid } from './internal/checks';
+import { claimAppName } from './internal/duplicates';
 import { createClientService } from './internal/client-service';
 import { DEFAULTS } from './internal/defaults';
 import { HashedConfigMap } from './internal/hashed-config-map';
@@ -257,6 +259,7 @@ export class LoadBalancedApp extends Construct {
   constructor(scope: Construct, id: string, props: LoadBalancedAppProps) {
     super(scope, id);
     const p = resolveLoadBalancedAppProps(this, props);
+    claimAppName(this, p.name, p.objectNamespace ?? Chart.of(this).namespace);
     this.props = p;
     this.name = p.name;
     this.namespace = p.namespace;

@@ -43,7 +43,7 @@ describe('proxy placement', () => {
     ]);
     const volumes = podSpec(gw).volumes;
     expect(volumes[0].configMap).toEqual({ name: expect.stringMatching(/^hello-lb-gateway-[0-9a-f]{10}$/), items: [{ key: 'config.json', path: 'config.json' }] });
-    expect(volumes[1].configMap).toEqual({ name: expect.stringMatching(/^cdk8s-balancer-proxy-[0-9a-f]{10}$/), items: [{ key: 'proxy.js', path: 'proxy.js' }] });
+    expect(volumes[1].configMap).toEqual({ name: expect.stringMatching(/^cdk8s-balancer-proxy-[0-9a-f]{10}$/), items: [{ key: 'proxy.js', path: 'proxy.js' }, { key: 'proxy.js.br', path: 'proxy.js.br' }] });
     expect(JSON.stringify(podSpec(gw))).not.toContain('LB_DNS_SERVERS');
   });
 

@@ -56,13 +56,17 @@ export function layOutContainer(
     const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === volume.configMap.name);
     if (!cm) throw new Error(`ConfigMap ${volume.configMap.name} mounted by ${pc.workload.metadata.name} is not in the output`);
     const items: { key: string; path: string }[] =
-      volume.configMap.items ?? Object.keys(cm.data ?? {}).map((key) => ({ key, path: key }));
+      volume.configMap.items ?? [...Object.keys(cm.data ?? {}), ...Object.keys(cm.binaryData ?? {})].map((key) => ({ key, path: key }));
     for (const item of items) {
       if (mount.subPath && mount.subPath !== item.path) continue;
       const target = mount.subPath ? path.join(root, mount.mountPath) : path.join(root, mount.mountPath, item.path);
       mkdirSync(path.dirname(target), { recursive: true });
-      writeFileSync(target, cm.data[item.key]);
-      files[item.key] = cm.data[item.key];
+      // A kubelet writes a binaryData value as its decoded bytes.
+      const text: string | undefined = cm.data?.[item.key];
+      const binary: string | undefined = cm.binaryData?.[item.key];
+      if (text === undefined && binary === undefined) throw new Error(`ConfigMap ${cm.metadata.name} has no key ${item.key}`);
+      writeFileSync(target, text ?? Buffer.from(binary as string, 'base64'));
+      if (text !== undefined) files[item.key] = text;
     }
   }
   const command = [...(pc.container.command ?? []), ...(pc.container.args ?? [])].map((arg: string) =>
