@@ -138,7 +138,7 @@ export class AppSubset extends Construct {
     this.replicas = subset.replicas;
     const labels = subsetLabels(app.name, subset.name);
     this.headlessService = this.createHeadlessService(app, subset.headlessServiceName, labels);
-    this.headlessServiceHost = `${this.headlessService.name}.${app.namespace}.svc.${app.clusterDomain}`;
+    this.headlessServiceHost = `${this.headlessService.name}.${app.dnsNamespace}.svc.${app.clusterDomain}`;
     this.workload = guarded(this, 'maxSurge and maxUnavailable', { maxSurge: app.maxSurge, maxUnavailable: app.maxUnavailable }, () =>
       createWorkload(this, 'Default', {
         kind: app.workload,

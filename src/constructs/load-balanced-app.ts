@@ -48,7 +48,8 @@ export interface LoadBalancedAppProps {
   readonly name?: string;
   /**
    * Namespace of every object.
-   * @default - the chart's namespace; DNS names then assume the chart's namespace or "default"
+   * @default - the chart's namespace. When neither is set, the objects carry no namespace (`kubectl apply -n` decides)
+   * and the proxies look the app up in the namespace their pod runs in (downward API), so one dist/ deploys anywhere
    */
   readonly namespace?: string;
   /**
@@ -113,11 +114,9 @@ export interface LoadBalancedAppProps {
    */
   readonly algorithm?: Algorithm;
   /**
-   * Shares of traffic per subset, by subset name, e.g. `{ stable: 90, canary: 10 }`: a traffic split as Istio, Linkerd
-   * (SMI) and Argo Rollouts mean it. Each request first draws its subset by these shares, whatever each subset's pod
-   * count, then its endpoint inside the subset with the algorithm. Shares are relative numbers >= 0 (90/10 and 9/1 are
-   * the same split); every declared subset needs one; 0 sends a subset no new requests (it drains). A subset with no
-   * healthy endpoint left sits out and the others share its traffic in their ratio.
+   * Shares of traffic per subset, e.g. `{ stable: 90, canary: 10 }`, as Istio, SMI and Argo Rollouts mean it: each
+   * request draws its subset by these shares whatever the pod counts, then its endpoint with the algorithm. Relative
+   * numbers >= 0, one per declared subset; 0 drains a subset; a subset with no healthy endpoint sits out.
    * @default - no split: one pool of every endpoint, by each subset's per-endpoint `weight`
    */
   readonly trafficSplit?: Record<string, number>;

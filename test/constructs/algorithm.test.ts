@@ -70,8 +70,8 @@ describe('Algorithm', () => {
     expect(config.upstream.trafficSplit).toEqual({ stable: 9, canary: 1 });
     expect(config.upstream.port).toBe(5678);
     expect(config.upstream.sources).toEqual([
-      expect.objectContaining({ kind: 'dns', subset: 'stable', weight: 1, hostname: 'hello-stable-headless.default.svc.cluster.local' }),
-      expect.objectContaining({ kind: 'dns', subset: 'canary', weight: 2, hostname: 'hello-canary-headless.default.svc.cluster.local' }),
+      expect.objectContaining({ kind: 'dns', subset: 'stable', weight: 1, hostname: 'hello-stable-headless.$(POD_NAMESPACE).svc.cluster.local' }),
+      expect.objectContaining({ kind: 'dns', subset: 'canary', weight: 2, hostname: 'hello-canary-headless.$(POD_NAMESPACE).svc.cluster.local' }),
     ]);
   });
 

@@ -155,3 +155,31 @@ app.synth();
     expect(r.stderr).toMatch(/LB_BUNDLE_MISSING: web\/web\/Gateway: the proxy bundle was not found \(looked at .*\); fix: if you installed cdk8s-balancer and bundle your cdk8s app \(esbuild, webpack\), keep the package out of the bundle \(esbuild --external:cdk8s-balancer/);
   }, 60_000);
 });
+
+describe('finding 9: DNS names follow the namespace the pods run in', () => {
+  const gatewayConfig = (objects: Obj[]) => {
+    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name?.startsWith('hello-lb-gateway-'))!;
+    return JSON.parse(cm.data!['config.json']) as { upstream: { sources: { hostname: string }[] } };
+  };
+  const proxyEnv = (objects: Obj[]) =>
+    objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'hello-gateway')!.spec.template.spec.containers[0].env;
+
+  test('with no namespace anywhere, the name waits for the pod\'s namespace, given by the downward API', () => {
+    const c = chart();
+    new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO });
+    const objects = Testing.synth(c) as Obj[];
+    expect(gatewayConfig(objects).upstream.sources[0].hostname).toBe('hello-headless.$(POD_NAMESPACE).svc.cluster.local');
+    expect(proxyEnv(objects)).toContainEqual({ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
+    // and nothing in the output names a namespace the user did not choose
+    expect(JSON.stringify(objects)).not.toMatch(/\.default\.svc|"namespace":"default"/);
+  });
+
+  test.each([
+    ['the chart', { namespace: 'team-a' }, {}],
+    ['the app', {}, { namespace: 'team-a' }],
+  ])('with a namespace from %s, the name is written out', (_from, chartProps, appProps) => {
+    const c = chart(chartProps);
+    new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, ...appProps });
+    expect(gatewayConfig(Testing.synth(c) as Obj[]).upstream.sources[0].hostname).toBe('hello-headless.team-a.svc.cluster.local');
+  });
+});

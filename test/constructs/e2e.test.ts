@@ -34,7 +34,7 @@ function layOut(objects: Obj[], workload: Obj, root: string, host: string): stri
     for (const item of volume.configMap.items as Array<{ key: string; path: string }>) {
       // a binaryData value lands as its decoded bytes, as a kubelet writes it
       let content: string | Buffer = cm.data?.[item.key] ?? Buffer.from(cm.binaryData![item.key], 'base64');
-      if (item.key === 'config.json') content = String(content).split('hello-headless.default.svc.cluster.local').join(host);
+      if (item.key === 'config.json') content = String(content).split('hello-headless.$(POD_NAMESPACE).svc.cluster.local').join(host);
       mkdirSync(path.join(root, mount.mountPath), { recursive: true });
       writeFileSync(path.join(root, mount.mountPath, item.path), content);
     }

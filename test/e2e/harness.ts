@@ -171,9 +171,19 @@ export class ProxyProcess {
   }
 }
 
+/**
+ * The namespace the end-to-end pods "run" in, as `kubectl apply -n team-e2e -f dist/` would put them: the example
+ * chart sets none, so the proxies learn it from the downward API (metadata.namespace), filled in here.
+ */
+export const E2E_NAMESPACE = 'team-e2e';
+
 function containerEnv(pc: ProxyContainer): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const e of pc.container.env ?? []) if (typeof e.value === 'string') env[e.name] = e.value;
+  for (const e of pc.container.env ?? []) {
+    if (typeof e.value === 'string') env[e.name] = e.value;
+    else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') env[e.name] = E2E_NAMESPACE;
+    else if (e.valueFrom) throw new Error(`the harness cannot fill env ${e.name} from ${JSON.stringify(e.valueFrom)}`);
+  }
   return env;
 }
 

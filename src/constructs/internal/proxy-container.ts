@@ -74,6 +74,8 @@ export function addProxyContainer(pod: kplus.AbstractPod, spec: ProxyContainerSp
     image: spec.image.image,
     imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
     command: [...proxyCommand(spec.image, spec.smoke), ...(spec.extraArgs ?? [])],
+    // The namespace the pod runs in, for discovery names written as $(POD_NAMESPACE) when no namespace was known.
+    envVariables: { POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE) },
     ports: spec.smoke
       ? []
       : [

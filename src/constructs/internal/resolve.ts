@@ -6,6 +6,7 @@
 import { Chart, Names } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import { POD_NAMESPACE_REF } from '../../config/discovery';
 import { MAX_LABEL_LENGTH } from '../../internal/k8s-names';
 import type { ClientServiceOptions } from '../app-service';
 import type { DisruptionBudgetOptions, SubsetOptions } from '../app-subset';
@@ -48,6 +49,7 @@ export function resolveLoadBalancedAppProps(app: IConstruct, props: LoadBalanced
     name,
     namespace,
     objectNamespace: props.namespace,
+    dnsNamespace: props.namespace ?? Chart.of(app).namespace ?? POD_NAMESPACE_REF,
     clusterDomain: props.clusterDomain ?? D.clusterDomain,
     container: props.container,
     user,
