@@ -31,6 +31,7 @@ import type { Protocol } from './protocol';
 import type { HealthCheckOptions, OutlierDetectionOptions, ProxyOptions, RetryOptions, TimeoutOptions } from './proxy-options';
 import type { NamedPort, ResolvedAppProps, ResolvedMigration, ResolvedSmokeTest } from './resolved-props';
 import type { WorkloadKind } from './workload-kind';
+import type { ConsumerOptions } from './consumer-options';
 
 /** Props of {@link LoadBalancedApp}. */
 export interface LoadBalancedAppProps {
@@ -194,25 +195,6 @@ export interface LoadBalancedAppProps {
    * no consumer, nothing may reach the app until you allow a peer.
    */
   readonly allowFrom?: kplus.INetworkPolicyPeer[];
-}
-
-/** Options of {@link LoadBalancedApp.addConsumer}: a sidecar proxy in a consumer workload. */
-export interface ConsumerOptions {
-  /**
-   * Port the sidecar listens on, on 127.0.0.1.
-   * @default 15001
-   */
-  readonly port?: number;
-  /**
-   * Admin port of the sidecar (probes, metrics), on 0.0.0.0.
-   * @default 9901
-   */
-  readonly adminPort?: number;
-  /**
-   * Environment variable set to the sidecar's URL on the consumer's containers; `false` sets none.
-   * @default - `<APP_NAME>_URL`, e.g. `HELLO_URL`
-   */
-  readonly envVar?: string | false;
 }
 
 /** What the smoke test runs the proxy with: the gateway's config, or one of its own when there is no gateway. */

@@ -183,3 +183,57 @@ describe('finding 9: DNS names follow the namespace the pods run in', () => {
     expect(gatewayConfig(Testing.synth(c) as Obj[]).upstream.sources[0].hostname).toBe('hello-headless.team-a.svc.cluster.local');
   });
 });
+
+describe('finding 5: a consumer is hardened to restricted unless the user opts out', () => {
+  const web = (c: Chart, securityContext: kplus.ContainerSecurityContextProps = {}) =>
+    new kplus.Deployment(c, 'web', {
+      containers: [{ name: 'web', image: 'my/web:1.2.3', securityContext, resources: { cpu: { request: kplus.Cpu.millis(10) } } }],
+      initContainers: [{ name: 'init', image: 'busybox:1.36.1' }],
+    });
+  const containers = (objects: Obj[]) => objects.find((o) => o.kind === 'Deployment' && o.metadata.name?.includes('web'))!.spec.template.spec;
+
+  test('every container of the consumer, init containers too, drops ALL capabilities', () => {
+    const c = chart();
+    const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, gateway: false });
+    app.addConsumer(web(c, { capabilities: { add: [kplus.Capability.NET_BIND_SERVICE] } }));
+    const spec = containers(Testing.synth(c) as Obj[]);
+    expect(spec.containers.map((x: { name: string; securityContext: { capabilities: unknown } }) => [x.name, x.securityContext.capabilities])).toEqual([
+      ['web', { add: ['NET_BIND_SERVICE'], drop: ['ALL'] }],
+      ['lb-hello', { drop: ['ALL'] }],
+    ]);
+    expect(spec.initContainers[0].securityContext.capabilities).toEqual({ drop: ['ALL'] });
+    expect(spec.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+  });
+
+  test.each([
+    ['privileged', { privileged: true }, /consumer container "web" securityContext\.privileged is invalid \(got true\); fix: restricted forbids privileged containers: remove it, or pass \{ hardenPod: false \}/],
+    ['a forbidden added capability', { capabilities: { add: [kplus.Capability.NET_ADMIN] } }, /securityContext\.capabilities\.add is invalid \(got \["NET_ADMIN"\]\); fix: restricted lets a container add only NET_BIND_SERVICE/],
+    ['privilege escalation', { allowPrivilegeEscalation: true }, /securityContext\.allowPrivilegeEscalation is invalid \(got true\)/],
+  ])('%s is refused rather than overwritten, with the opt-out in the fix', (_what, sc, message) => {
+    const c = chart();
+    const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, gateway: false });
+    expect(() => app.addConsumer(web(c, sc as kplus.ContainerSecurityContextProps))).toThrow(message);
+  });
+
+  test('hardenPod: false leaves the consumer\'s containers as they are', () => {
+    const c = chart();
+    const app = new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, gateway: false });
+    app.addConsumer(web(c, { privileged: true }), { hardenPod: false });
+    const spec = containers(Testing.synth(c) as Obj[]);
+    expect(spec.containers[0].securityContext).toMatchObject({ privileged: true });
+    expect(spec.containers[0].securityContext.capabilities).toBeUndefined();
+  });
+
+  test('Capabilities.ALL needs no cast', () => {
+    const { Capabilities } = jest.requireActual('../../src') as typeof import('../../src');
+    const sc: kplus.ContainerSecurityContextProps = { capabilities: { drop: [Capabilities.ALL] } };
+    expect(sc.capabilities?.drop).toEqual(['ALL']);
+  });
+});
+
+test('every hashed, immutable ConfigMap carries the label the README prunes by', () => {
+  const objects = synthApp(buildApp);
+  const immutable = objects.filter((o) => o.kind === 'ConfigMap' && o.immutable);
+  expect(immutable.length).toBeGreaterThanOrEqual(4);
+  for (const cm of immutable) expect([cm.metadata.name, cm.metadata.labels?.['app.kubernetes.io/managed-by']]).toEqual([cm.metadata.name, 'cdk8s-balancer']);
+});

@@ -71,7 +71,7 @@ describe('the synthesized example', () => {
 
   test('passes the 1.27 schema, the semantic rules, restricted PSS and secret hygiene', () => {
     // The example references an existing Secret (AppSecret.fromExisting), created outside the chart.
-    const problems = validateManifests(objects, { external: { secrets: ['hello-credentials'] } });
+    const problems = validateManifests(objects);
     expect(problems.map(formatProblem)).toEqual([]);
   });
 
