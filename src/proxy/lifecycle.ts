@@ -67,6 +67,7 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
     queued: () => router?.admission.queued ?? 0,
     activeRequests: () => router?.active ?? 0,
     ready: () => !draining && router !== undefined && router.hasEligible(),
+    staleSeconds: () => discovery.staleSeconds(),
   };
   const metrics = new ProxyMetrics(view, o.defaultMetrics ?? true);
   router = new Router({ config, set: discovery.set, balancer, pools, clock, metrics, log, now });
