@@ -73,7 +73,7 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
   router = new Router({ config, set: discovery.set, balancer, pools, clock, metrics, log, now });
   const r = router;
   const checker = config.healthCheck
-    ? new ActiveHealthChecker(config.healthCheck, log, () => r.eligibility.invalidate())
+    ? new ActiveHealthChecker(config.healthCheck, log, (ep) => (ep.healthy ? r.onRecovered(ep) : r.eligibility.invalidate()))
     : undefined;
   if (checker) {
     for (const ep of discovery.set.all()) checker.add(ep);

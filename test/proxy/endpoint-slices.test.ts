@@ -177,6 +177,48 @@ describe('endpoint-slices discovery', () => {
     expect(p.stdout()).not.toMatch(new RegExp(`endpoint removed.*${HOSTS[2].replace(/\./g, '\\.')}`));
   });
 
+  test('slow start: a pod that joins under load reaches its fair share only after the window', async () => {
+    api.put(NS, SVC, 'web-abc', port, eps(HOSTS[0], HOSTS[1]));
+    proxy = await startProxy(
+      {
+        algorithm: { kind: 'round-robin' },
+        slowStart: { windowMs: 3_000, aggression: 1, minWeightPercent: 10 },
+        upstream: { port: 1, sources: [{ kind: 'endpoint-slices', service: SVC, namespace: NS, apiServer: api.url, tokenFile: tmpFile('token', api.token), caFile: CA_FILE }] },
+      } as never,
+      { waitReady: false },
+    );
+    const p = proxy;
+    await waitFor(async () => (await ids(p)).length === 2, 5_000, 'two endpoints');
+    const answers: { at: number; host: string }[] = [];
+    let stop = false;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    const load = Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (!stop) {
+          const r = await request(p.host, p.port, '/', { agent });
+          answers.push({ at: performance.now(), host: String(r.headers['x-backend']) });
+        }
+      }),
+    );
+    await sleep(300);
+    const t0 = performance.now();
+    api.put(NS, SVC, 'web-abc', port, eps(HOSTS[0], HOSTS[1], HOSTS[2]));
+    await sleep(4_500);
+    stop = true;
+    await load;
+    agent.destroy();
+    const share = (from: number, to: number) => {
+      const inWindow = answers.filter((a) => a.at >= t0 + from && a.at < t0 + to);
+      return inWindow.filter((a) => a.host === HOSTS[2]).length / inWindow.length;
+    };
+    const shares = [share(0, 1_000), share(1_000, 2_000), share(2_000, 3_000), share(3_200, 4_500)];
+    console.log(`slow start: the new pod's share per second of a 3 s window: ${shares.map((x) => x.toFixed(3)).join(', ')} (fair 0.333)`);
+    expect(shares[0]).toBeLessThan(0.15);
+    expect(shares[1]).toBeGreaterThan(shares[0]);
+    expect(shares[2]).toBeGreaterThan(shares[1]);
+    expect(Math.abs(shares[3] - 1 / 3)).toBeLessThan(0.05);
+  });
+
   test('a wrong token is refused by the API server: the proxy says so and does not become ready', async () => {
     api.put(NS, SVC, 'web-abc', port, eps(HOSTS[0]));
     proxy = await startProxy(

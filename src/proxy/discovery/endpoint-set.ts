@@ -37,6 +37,8 @@ export class UpstreamEndpoint implements Endpoint {
   public terminating = false;
   /** Topology zone, when discovery knows it. */
   public zone: string | undefined;
+  /** When its slow-start ramp began (ms, the router's clock); 0 when not ramping. */
+  public rampStart = 0;
   /** Responses below 500. */
   public successes = 0;
   /** 5xx responses, connect failures, resets and timeouts. */
