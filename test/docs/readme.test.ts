@@ -2,14 +2,10 @@
  * The README's usage examples must compile against the real API and synthesize: each ```ts block that imports
  * 'cdk8s-balancer' or one of its entry points is type-checked with the project's compiler options and then run.
  */
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { Testing } from 'cdk8s';
 import * as ts from 'typescript';
-
-const ROOT = path.resolve(__dirname, '../..');
-const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-const IMPORTS_PACKAGE = /from 'cdk8s-balancer(\/(testing|config))?'/;
-const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => IMPORTS_PACKAGE.test(b));
+import { ROOT, runUsageExample, tsBlocks as blocks } from './readme-app';
 
 /** Type-checks every source in one program (one compiler start-up); returns the diagnostics per source. */
 function typeCheck(sources: readonly string[]): string[][] {
@@ -66,23 +62,19 @@ describe('README', () => {
     expect(typeCheck([broken])[0].join('\n')).toMatch(/replicas|string/);
   });
 
-  test('the usage example synthesizes', () => {
-    const usage = blocks.find((b) => b.includes('new LoadBalancedApp('))!;
-    const js = ts.transpileModule(usage.replace("from 'cdk8s-balancer'", `from '${path.join(ROOT, 'src/index')}'`), {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-    }).outputText;
-    const synthed = jest.fn();
-    // Run it with App.synth replaced, so nothing is written to disk.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const cdk8s = require('cdk8s');
-    const spy = jest.spyOn(cdk8s.App.prototype, 'synth').mockImplementation(function (this: { charts: unknown[] }) {
-      synthed(this.charts.length);
-    });
-    try {
-      new Function('require', 'exports', js)(require, {});
-    } finally {
-      spy.mockRestore();
+  test('the snapshot example snapshots through the snapshot helper, not the raw manifests with the bundle', () => {
+    const snapshotting = blocks.filter((b) => b.includes('toMatchSnapshot()'));
+    expect(snapshotting.length).toBeGreaterThanOrEqual(1);
+    for (const b of snapshotting) {
+      for (const line of b.split('\n').filter((l) => l.includes('toMatchSnapshot()'))) {
+        expect(line).toMatch(/expect\((manifestsForSnapshot|synthForSnapshot)\(\w+\)\)\.toMatchSnapshot\(\)/);
+      }
     }
-    expect(synthed).toHaveBeenCalledWith(1);
   });
+
+  test('the usage example synthesizes', () => {
+    const kinds = Testing.synth(runUsageExample()).map((o: { kind: string }) => o.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['Deployment', 'Service', 'ConfigMap', 'Job']));
+  });
+
 });

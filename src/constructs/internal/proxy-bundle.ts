@@ -9,14 +9,14 @@ import * as path from 'node:path';
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
+import { BUNDLE_CONFIGMAP_LABELS, BUNDLE_CONFIGMAP_PREFIX, BUNDLE_KEY } from '../../internal/proxy-bundle-identity';
 import { PropsError } from '../errors';
 import type { ResolvedAppProps } from '../resolved-props';
 
 /** Where `npm run build` writes the bundle, from src/constructs/internal under ts-jest and from lib/constructs/internal alike. */
 export const DEFAULT_BUNDLE_FILE = path.resolve(__dirname, '../../../lib/proxy.bundle.js');
 
-/** The ConfigMap key holding the bundle. */
-export const BUNDLE_KEY = 'proxy.js';
+export { BUNDLE_KEY };
 
 /** Largest ConfigMap payload we write: 1 MiB minus room for the object's own fields. */
 export const MAX_CONFIGMAP_BYTES = 1024 * 1024 - 16 * 1024;
@@ -94,9 +94,9 @@ export class ProxyBundle extends Construct {
     this.hash = hash;
     this.configMap = new kplus.ConfigMap(this, 'Resource', {
       metadata: {
-        name: `cdk8s-balancer-proxy-${hash.slice(0, 10)}`,
+        name: `${BUNDLE_CONFIGMAP_PREFIX}-${hash.slice(0, 10)}`,
         namespace,
-        labels: { 'app.kubernetes.io/name': 'cdk8s-balancer-proxy', 'app.kubernetes.io/managed-by': 'cdk8s-balancer' },
+        labels: { ...BUNDLE_CONFIGMAP_LABELS },
       },
       immutable: true,
       data: { [BUNDLE_KEY]: content },
