@@ -1,6 +1,8 @@
 /**
  * `cdk8s-balancer/testing`: validate synthesized manifests against the Kubernetes 1.27 schema, semantic rules, the
  * Pod Security "restricted" profile, hardening rules and secret hygiene; and snapshot them without the proxy bundle.
+ *
+ * @module cdk8s-balancer/testing
  */
 export { formatProblem, ManifestValidationError } from './problem';
 export type { ManifestProblem, ProblemCode, ProblemRule } from './problem';
