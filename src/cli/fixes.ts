@@ -3,7 +3,7 @@
  * code: the table is a `Record` over `ProblemCode`, so a new code does not compile until it has its fix, and its keys
  * are the list `--ignore` checks against.
  */
-import type { ProblemCode } from '../testing/problem';
+import type { ManifestProblem, ProblemCode } from '../testing/problem';
 
 export const FIXES: Readonly<Record<ProblemCode, string>> = {
   NOT_AN_OBJECT: 'each YAML document must be one Kubernetes object (a mapping with apiVersion, kind and metadata)',
@@ -46,3 +46,20 @@ export const FIXES: Readonly<Record<ProblemCode, string>> = {
 
 /** The problem codes, for checking `--ignore`. */
 export const PROBLEM_CODES: readonly string[] = Object.keys(FIXES);
+
+const EXTERNAL_FLAG: Readonly<Record<string, string>> = {
+  ConfigMap: '--external-config-map',
+  Secret: '--external-secret',
+  ServiceAccount: '--external-service-account',
+  PersistentVolumeClaim: '--external-pvc',
+};
+
+/** The fix for one problem: the table's, made exact where the problem tells more (the flag and name to pass). */
+export function fixFor(p: ManifestProblem): string {
+  const kind = p.code === 'REFERENCE_MISSING' ? /names no (\w+)/.exec(p.message)?.[1] : undefined;
+  const flag = kind === undefined ? undefined : EXTERNAL_FLAG[kind];
+  if (flag !== undefined && typeof p.value === 'string') {
+    return `add the ${kind} ${p.value}, or, when it is created elsewhere, pass ${flag} ${p.value}`;
+  }
+  return FIXES[p.code];
+}

@@ -9,7 +9,7 @@ import type { ManifestProblem, ProblemCode } from '../testing/problem';
 import type { ValidateManifestsOptions } from '../testing/validate';
 import { validateManifests } from '../testing/validate';
 import type { Command, CommandIo } from './command';
-import { FIXES, PROBLEM_CODES } from './fixes';
+import { fixFor, PROBLEM_CODES } from './fixes';
 import { FieldLocator } from './locate';
 import { InputError, readManifests, ReadResult, SourcedObject } from './manifest-files';
 import { Finding, Format, FORMATS, render } from './report';
@@ -156,7 +156,7 @@ function sourcesByLabel(objects: readonly SourcedObject[], defaultNamespace: str
 function place(p: ManifestProblem, src: SourcedObject | undefined, locator: FieldLocator, defaultNamespace: string): Finding {
   const at = src === undefined ? { line: 1, column: 1 } : locator.locate(src.doc, src.prefix, p.path);
   const id = identity(src?.value, defaultNamespace);
-  return { file: src?.doc.file ?? '', line: at.line, column: at.column, ...p, ...id, fix: FIXES[p.code] };
+  return { file: src?.doc.file ?? '', line: at.line, column: at.column, ...p, ...id, fix: fixFor(p) };
 }
 
 /** Kind, namespace (as the validator resolves it) and name, for JSON consumers. */

@@ -2,10 +2,13 @@
  * The README's usage examples must compile against the real API and synthesize: each ```ts block that imports
  * 'cdk8s-balancer' or one of its entry points is type-checked with the project's compiler options and then run.
  */
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Testing } from 'cdk8s';
+import { Testing, Yaml } from 'cdk8s';
 import * as ts from 'typescript';
-import { ROOT, runUsageExample, tsBlocks as blocks } from './readme-app';
+import { main } from '../../src/cli/main';
+import { README, ROOT, runUsageExample, shBlocks, tsBlocks as blocks } from './readme-app';
 
 /** Type-checks every source in one program (one compiler start-up); returns the diagnostics per source. */
 function typeCheck(sources: readonly string[]): string[][] {
@@ -77,4 +80,40 @@ describe('README', () => {
     expect(kinds).toEqual(expect.arrayContaining(['Deployment', 'Service', 'ConfigMap', 'Job']));
   });
 
+
+  test('the CI job synthesizes, then validates dist/ with the CLI', () => {
+    const job = shBlocks.find((b) => b.includes('cdk8s-balancer validate'))!.split('\n');
+    const synth = job.findIndex((l) => /^npx cdk8s synth\b/.test(l));
+    const validate = job.findIndex((l) => /^npx cdk8s-balancer validate .*dist\/$/.test(l));
+    expect({ synth: synth >= 0, validate: validate >= 0, ordered: synth < validate }).toEqual({ synth: true, validate: true, ordered: true });
+  });
+
+  test('the CI job passes on the usage example, and without --external-secret prints what the README shows', async () => {
+    // dist/ as `cdk8s synth` writes it (cdk8s' own YAML writer), in a fresh working directory.
+    const work = mkdtempSync(path.join(tmpdir(), 'lb-readme-ci-'));
+    mkdirSync(path.join(work, 'dist'));
+    Yaml.save(path.join(work, 'dist/shop.k8s.yaml'), Testing.synth(runUsageExample()));
+    const command = shBlocks.flatMap((b) => b.split('\n')).find((l) => l.startsWith('npx cdk8s-balancer validate'))!;
+    const args = command.replace(/#.*$/, '').trim().split(/\s+/).slice(2);
+    const run = async (argv: string[]) => {
+      const out: string[] = [];
+      const cwd = process.cwd();
+      process.chdir(work);
+      try {
+        return { code: await main(argv, { out: (l) => out.push(l), err: (l) => out.push(l) }), out: out.join('\n') };
+      } finally {
+        process.chdir(cwd);
+      }
+    };
+    expect(await run(args)).toEqual({ code: 0, out: 'cdk8s-balancer validate: 13 objects in 1 file: no problems' });
+    const shown = /gives:\n\n```\n([\s\S]*?)\n```/.exec(README)![1];
+    expect(await run(args.filter((a, i) => a !== '--external-secret' && args[i - 1] !== '--external-secret'))).toEqual({ code: 1, out: shown });
+  });
+
+  test('links to the API reference of each entry point, and the files exist', () => {
+    for (const doc of ['docs/api/README.md', 'docs/api/cdk8s-balancer.md', 'docs/api/cdk8s-balancer/testing.md', 'docs/api/cdk8s-balancer/config.md', 'docs/api-report/']) {
+      expect(README).toContain(`](${doc})`);
+      expect({ doc, exists: existsSync(path.join(ROOT, doc)) }).toEqual({ doc, exists: true });
+    }
+  });
 });
