@@ -7,7 +7,8 @@
 #     (from `cdk8s-balancer/testing`),
 #  4. asserts the YAML file exists, holds a Deployment and the proxy-bundle ConfigMap whose content is the shipped
 #     lib/proxy.bundle.js byte for byte,
-#  5. checks the `exports` map: the three entry points load, a deep import of an internal module is refused, and a
+#  5. runs the package's `cdk8s-balancer validate` command on that dist/ (exit 0) and on a bad file (exit 1),
+#  6. checks the `exports` map: the three entry points load, a deep import of an internal module is refused, and a
 #     TypeScript user compiles against all three with node16 and with node10 (`typesVersions`) module resolution.
 # usage: bash scripts/pack-smoke.sh   (KEEP=1 keeps the temp dir)
 set -euo pipefail
@@ -37,6 +38,7 @@ files="$(tar tzf "$tarball" | sed 's|^package/||' | sort)"
 echo "$files" > "$work/files.txt"
 for need in package.json lib/index.js lib/index.d.ts lib/proxy.bundle.js lib/config.schema.json \
   lib/constructs/load-balanced-app.js lib/constructs/load-balanced-app.d.ts lib/testing/index.js lib/testing/index.d.ts \
+  lib/cli/main.js lib/cli/validate.js \
   lib/config/index.js; do
   grep -qx "$need" <<<"$files" || fail "tarball lacks $need (check package.json \"files\")"
 done
@@ -85,6 +87,16 @@ if (deployments.length < 1) { console.error('expected a Deployment'); process.ex
 console.log(`pack-smoke: bundle ConfigMap ${bundleMaps[0].metadata.name} (${bundle.length} bytes, identical to the shipped lib/proxy.bundle.js); Deployments: ${deployments.map((d) => d.metadata.name).join(', ')}`);
 JS
 node --check node_modules/cdk8s-balancer/lib/proxy.bundle.js || fail "the shipped bundle does not parse"
+
+step "running the cdk8s-balancer command on dist/"
+npx --no-install cdk8s-balancer validate dist/ || fail "\`npx cdk8s-balancer validate dist/\` found problems in the synthesized YAML, or did not run"
+printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bad\n' > bad.yaml
+set +e
+npx --no-install cdk8s-balancer validate --format github bad.yaml > bad.out 2>&1
+code=$?
+set -e
+[[ "$code" == 1 ]] || fail "validate exited $code on an invalid Deployment, expected 1: $(cat bad.out)"
+grep -q '^::error file=bad.yaml,line=' bad.out || fail "validate --format github printed no annotation: $(cat bad.out)"
 
 step "checking the exports map"
 node -e '

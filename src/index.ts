@@ -3,6 +3,8 @@
  * `cdk8s-balancer/config`. Every name is listed, so that a change to the public surface shows in review (and in
  * test/api/exports.test.ts); a module under src/constructs that is not named here, and all of src/constructs/internal,
  * is internal.
+ *
+ * @module cdk8s-balancer
  */
 export { Algorithm } from './constructs/algorithm';
 export type { ConsistentHashOptions, LeastUtilizationOptions, PeakEwmaOptions, WeightedRoundRobinOptions } from './constructs/algorithm';

@@ -9,7 +9,9 @@
 import type { Command, CommandIo } from './command';
 
 /** Command name → loader. Keep the list sorted. */
-const COMMANDS: Readonly<Record<string, () => Command>> = {};
+const COMMANDS: Readonly<Record<string, () => Command>> = {
+  validate: () => (require('./validate') as typeof import('./validate')).validateCommand,
+};
 
 function usage(): string {
   const names = Object.keys(COMMANDS);

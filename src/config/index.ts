@@ -1,6 +1,8 @@
 /**
  * `cdk8s-balancer/config`: the proxy config contract. Its types, its zod schemas (the defaults live in them), the one
  * validation function the constructs and the proxy both run, and its JSON Schema. No cdk8s, no I/O.
+ *
+ * @module cdk8s-balancer/config
  */
 export {
   ALGORITHM_KINDS,

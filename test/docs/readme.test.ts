@@ -2,15 +2,14 @@
  * The README's usage examples must compile against the real API and synthesize: each ```ts block that imports
  * 'cdk8s-balancer' or one of its entry points is type-checked with the project's compiler options and then run.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { Testing, Yaml } from 'cdk8s';
 import * as ts from 'typescript';
+import { main } from '../../src/cli/main';
 import { formatProblem, validateManifests } from '../../src/testing';
-
-const ROOT = path.resolve(__dirname, '../..');
-const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-const IMPORTS_PACKAGE = /from 'cdk8s-balancer(\/(testing|config))?'/;
-const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => IMPORTS_PACKAGE.test(b));
+import { README, ROOT, runUsageExample, shBlocks, tsBlocks as blocks } from './readme-app';
 
 /** Type-checks every source in one program (one compiler start-up); returns the diagnostics per source. */
 function typeCheck(sources: readonly string[]): string[][] {
@@ -67,28 +66,57 @@ describe('README', () => {
     expect(typeCheck([broken])[0].join('\n')).toMatch(/replicas|string/);
   });
 
-  test('the usage example synthesizes', () => {
-    const usage = blocks.find((b) => b.includes('new LoadBalancedApp('))!;
-    const js = ts.transpileModule(usage.replace("from 'cdk8s-balancer'", `from '${path.join(ROOT, 'src/index')}'`), {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-    }).outputText;
-    const synthed = jest.fn();
-    const manifests: unknown[] = [];
-    // Run it with App.synth replaced, so nothing is written to disk.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const cdk8s = require('cdk8s');
-    const spy = jest.spyOn(cdk8s.App.prototype, 'synth').mockImplementation(function (this: { charts: { toJson(): unknown[] }[] }) {
-      synthed(this.charts.length);
-      for (const c of this.charts) manifests.push(...c.toJson());
-    });
-    try {
-      new Function('require', 'exports', js)(require, {});
-    } finally {
-      spy.mockRestore();
+  test('the snapshot example snapshots through the snapshot helper, not the raw manifests with the bundle', () => {
+    const snapshotting = blocks.filter((b) => b.includes('toMatchSnapshot()'));
+    expect(snapshotting.length).toBeGreaterThanOrEqual(1);
+    for (const b of snapshotting) {
+      for (const line of b.split('\n').filter((l) => l.includes('toMatchSnapshot()'))) {
+        expect(line).toMatch(/expect\((manifestsForSnapshot|synthForSnapshot)\(\w+\)\)\.toMatchSnapshot\(\)/);
+      }
     }
-    expect(synthed).toHaveBeenCalledWith(1);
-    // Issue 8, finding 5: the README's own example passes the validator, its consumer Deployment included. The one
-    // Secret it names is created outside (AppSecret.fromExisting), as the snapshot example says.
-    expect(validateManifests(manifests as never, { external: { secrets: ['api-credentials'] } }).map(formatProblem)).toEqual([]);
+  });
+
+  test('the usage example synthesizes, and passes the validator, its consumer Deployment included', () => {
+    const manifests = Testing.synth(runUsageExample());
+    expect(manifests.map((o: { kind: string }) => o.kind)).toEqual(expect.arrayContaining(['Deployment', 'Service', 'ConfigMap', 'Job']));
+    // Issue 8, finding 5: addConsumer hardens the consumer to restricted; the one Secret it names is made elsewhere.
+    expect(validateManifests(manifests, { external: { secrets: ['api-credentials'] } }).map(formatProblem)).toEqual([]);
+  });
+
+
+  test('the CI job synthesizes, then validates dist/ with the CLI', () => {
+    const job = shBlocks.find((b) => b.includes('cdk8s-balancer validate'))!.split('\n');
+    const synth = job.findIndex((l) => /^npx cdk8s synth\b/.test(l));
+    const validate = job.findIndex((l) => /^npx cdk8s-balancer validate .*dist\/$/.test(l));
+    expect({ synth: synth >= 0, validate: validate >= 0, ordered: synth < validate }).toEqual({ synth: true, validate: true, ordered: true });
+  });
+
+  test('the CI job passes on the usage example, and without --external-secret prints what the README shows', async () => {
+    // dist/ as `cdk8s synth` writes it (cdk8s' own YAML writer), in a fresh working directory.
+    const work = mkdtempSync(path.join(tmpdir(), 'lb-readme-ci-'));
+    mkdirSync(path.join(work, 'dist'));
+    Yaml.save(path.join(work, 'dist/shop.k8s.yaml'), Testing.synth(runUsageExample()));
+    const command = shBlocks.flatMap((b) => b.split('\n')).find((l) => l.startsWith('npx cdk8s-balancer validate'))!;
+    const args = command.replace(/#.*$/, '').trim().split(/\s+/).slice(2);
+    const run = async (argv: string[]) => {
+      const out: string[] = [];
+      const cwd = process.cwd();
+      process.chdir(work);
+      try {
+        return { code: await main(argv, { out: (l) => out.push(l), err: (l) => out.push(l) }), out: out.join('\n') };
+      } finally {
+        process.chdir(cwd);
+      }
+    };
+    expect(await run(args)).toEqual({ code: 0, out: 'cdk8s-balancer validate: 13 objects in 1 file: no problems' });
+    const shown = /gives:\n\n```\n([\s\S]*?)\n```/.exec(README)![1];
+    expect(await run(args.filter((a, i) => a !== '--external-secret' && args[i - 1] !== '--external-secret'))).toEqual({ code: 1, out: shown });
+  });
+
+  test('links to the API reference of each entry point, and the files exist', () => {
+    for (const doc of ['docs/api/README.md', 'docs/api/cdk8s-balancer.md', 'docs/api/cdk8s-balancer/testing.md', 'docs/api/cdk8s-balancer/config.md', 'docs/api-report/']) {
+      expect(README).toContain(`](${doc})`);
+      expect({ doc, exists: existsSync(path.join(ROOT, doc)) }).toEqual({ doc, exists: true });
+    }
   });
 });

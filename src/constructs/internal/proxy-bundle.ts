@@ -12,16 +12,14 @@ import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
+import { BUNDLE_CONFIGMAP_LABELS, BUNDLE_CONFIGMAP_PREFIX, BUNDLE_KEY, COMPRESSED_BUNDLE_KEY } from '../../internal/proxy-bundle-identity';
 import { PropsError } from '../errors';
 import type { ResolvedAppProps } from '../resolved-props';
 import { findBundleFile, missingBundleFix, readBundle, sha256 } from './bundle-file';
 
 export { DEFAULT_BUNDLE_FILE, sha256 } from './bundle-file';
 
-/** The ConfigMap key (and file name) of the loader the proxy container runs: `node <dir>/proxy.js`. */
-export const BUNDLE_KEY = 'proxy.js';
-/** The ConfigMap key (and file name) of the compressed bundle, next to the loader. */
-export const COMPRESSED_BUNDLE_KEY = 'proxy.js.br';
+export { BUNDLE_KEY, COMPRESSED_BUNDLE_KEY };
 
 /** Largest ConfigMap payload we write: 1 MiB minus room for the object's own fields. */
 export const MAX_CONFIGMAP_BYTES = 1024 * 1024 - 16 * 1024;
@@ -94,10 +92,10 @@ export class ProxyBundle extends Construct {
       const ref = existing ?? new ProxyBundle(chart, id, { ref: known.bundle });
       return ref;
     }
-    const { content, compressed } = ProxyBundle.read(scope, found.file);
+    const { compressed } = ProxyBundle.read(scope, found.file);
     const hash = sha256(JSON.stringify([BUNDLE_LOADER, sha256(compressed)]));
     const id = `cdk8s-balancer-proxy-${namespace.resolved}-${hash.slice(0, 10)}`;
-    const bundle = new ProxyBundle(chart, id, { namespace: namespace.written, compressed, hash, bytes: content.length });
+    const bundle = new ProxyBundle(chart, id, { namespace: namespace.written, compressed, hash });
     byKey.set(key, { chart, bundle });
     return bundle;
   }
@@ -130,7 +128,7 @@ export class ProxyBundle extends Construct {
   private constructor(
     scope: Construct,
     id: string,
-    from: { ref: ProxyBundle } | { namespace?: string; compressed: Buffer; hash: string; bytes: number },
+    from: { ref: ProxyBundle } | { namespace?: string; compressed: Buffer; hash: string },
   ) {
     super(scope, id);
     if ('ref' in from) {
@@ -141,10 +139,9 @@ export class ProxyBundle extends Construct {
     this.hash = from.hash;
     this.configMap = new kplus.ConfigMap(this, 'Resource', {
       metadata: {
-        name: `cdk8s-balancer-proxy-${from.hash.slice(0, 10)}`,
+        name: `${BUNDLE_CONFIGMAP_PREFIX}-${from.hash.slice(0, 10)}`,
         namespace: from.namespace,
-        labels: { 'app.kubernetes.io/name': 'cdk8s-balancer-proxy', 'app.kubernetes.io/managed-by': 'cdk8s-balancer' },
-        annotations: { 'cdk8s-balancer.io/bundle-bytes': String(from.bytes) },
+        labels: { ...BUNDLE_CONFIGMAP_LABELS },
       },
       immutable: true,
       data: { [BUNDLE_KEY]: BUNDLE_LOADER },
