@@ -9,7 +9,9 @@
 import type { Command, CommandIo } from './command';
 
 /** Command name → loader. Keep the list sorted. */
-const COMMANDS: Readonly<Record<string, () => Command>> = {};
+const COMMANDS: Readonly<Record<string, () => Command>> = {
+  simulate: () => (require('./simulate') as typeof import('./simulate')).simulateCommand,
+};
 
 function usage(): string {
   const names = Object.keys(COMMANDS);
