@@ -7,8 +7,8 @@
 #     (from `cdk8s-balancer/testing`),
 #  4. asserts the YAML file exists, holds a Deployment and the proxy-bundle ConfigMap whose content is the shipped
 #     lib/proxy.bundle.js byte for byte,
-#  5. checks the `exports` map: the three entry points load, a deep import of an internal module is refused, and a
-#     TypeScript user compiles against all three with node16 and with node10 (`typesVersions`) module resolution.
+#  5. checks the `exports` map: the four entry points load (the simulator runs a short scenario), a deep import of an internal module is refused, and a
+#     TypeScript user compiles against all four with node16 and with node10 (`typesVersions`) module resolution.
 # usage: bash scripts/pack-smoke.sh   (KEEP=1 keeps the temp dir)
 set -euo pipefail
 
@@ -98,18 +98,27 @@ node -e '
   }
   throw new Error("a deep import of an internal module was not refused");
 ' || fail "the exports map does not expose exactly the entry points"
+node -e '
+  // The simulator runs the proxy decision modules shipped under lib/proxy; a short run proves they are all there.
+  const { simulate, SCENARIOS, scaleTime } = require("cdk8s-balancer/simulate");
+  const r = simulate("peak-ewma", scaleTime(SCENARIOS["bench-slow"], 0.05), { oracle: false });
+  if (!(r.requests > 1000)) throw new Error("cdk8s-balancer/simulate did not run: " + JSON.stringify(r.requests));
+  console.log(`pack-smoke: cdk8s-balancer/simulate ran ${r.requests} requests`);
+' || fail "cdk8s-balancer/simulate does not run from the packed library (check package.json \"files\")"
 cat > user.ts <<'TS'
 import { App, Chart } from 'cdk8s';
 import { LoadBalancedApp, NamedPort, Protocol } from 'cdk8s-balancer';
 import { ProxyConfig, validateProxyConfig } from 'cdk8s-balancer/config';
 import { ManifestProblem, validateManifests } from 'cdk8s-balancer/testing';
+import { SimulationResult, simulate, SCENARIOS } from 'cdk8s-balancer/simulate';
 
 const chart = new Chart(new App(), 'c');
 const app = new LoadBalancedApp(chart, 'hello', { protocol: Protocol.http(), container: { image: 'ghcr.io/example/hello:1.0.0', ports: [{ name: 'http', number: 3000 }] } });
 const port: NamedPort = app.balancedPort;
 const config: ProxyConfig | undefined = app.gateway?.config;
 const problems: ManifestProblem[] = validateManifests(chart.toJson());
-export const used = [port, config, problems, validateProxyConfig];
+const figures: SimulationResult = simulate(app.gateway!.config, SCENARIOS.degraded, { oracle: false });
+export const used = [port, config, problems, validateProxyConfig, figures];
 TS
 for resolution in node16 node10; do
   module=$([[ "$resolution" == node16 ]] && echo node16 || echo commonjs)

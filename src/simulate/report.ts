@@ -67,10 +67,13 @@ export function toMarkdown(report: Report, plots: PlotLinks = {}): string {
     out.push('Time to shift away: until its share of tries, over a sliding window of one bucket, drops below 5%. Time to recover: until it is within ±10% of its fair share for three windows in a row. Peak / fair: its largest share in the 5 s after the recovery point, over its fair share (above 1 is a burst).', '');
     out.push('| algorithm | backend | shift away | recover | peak / fair |');
     out.push('|---|---|---:|---:|---:|');
+    const specs = s.watch ?? [];
     for (const r of report.results) {
-      for (const w of r.watch) {
-        out.push(`| ${r.algorithm} | ${w.backend} | ${ms(w.shiftMs)} | ${ms(w.recoverMs)} | ${w.peakOverFair === null ? '' : f2(w.peakOverFair)} |`);
-      }
+      r.watch.forEach((w, i) => {
+        const shift = specs[i]?.shiftFromMs === undefined ? '' : ms(w.shiftMs);
+        const recover = specs[i]?.recoverFromMs === undefined ? '' : ms(w.recoverMs);
+        out.push(`| ${r.algorithm} | ${w.backend} | ${shift} | ${recover} | ${w.peakOverFair === null ? '' : f2(w.peakOverFair)} |`);
+      });
     }
     out.push('');
   }

@@ -8,7 +8,7 @@ import * as ts from 'typescript';
 
 const ROOT = path.resolve(__dirname, '../..');
 const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-const IMPORTS_PACKAGE = /from 'cdk8s-balancer(\/(testing|config))?'/;
+const IMPORTS_PACKAGE = /from 'cdk8s-balancer(\/(testing|config|simulate))?'/;
 const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => IMPORTS_PACKAGE.test(b));
 
 /** Type-checks every source in one program (one compiler start-up); returns the diagnostics per source. */
@@ -28,6 +28,7 @@ function typeCheck(sources: readonly string[]): string[][] {
       'cdk8s-balancer': ['src/index.ts'],
       'cdk8s-balancer/testing': ['src/testing/index.ts'],
       'cdk8s-balancer/config': ['src/config/index.ts'],
+      'cdk8s-balancer/simulate': ['src/simulate/index.ts'],
     },
   };
   const host = ts.createCompilerHost(options);
