@@ -99,7 +99,8 @@ export class SimReplica {
   /** A request arrives (Exchange.start / tryStart). */
   public handle(req: SimRequest): void {
     this.router.budget.recordRequest();
-    if (!this.router.admission.hasRoom() || !this.tryStart(req)) this.wait(req);
+    // FIFO, as the proxy's Admission: nobody overtakes a request already waiting.
+    if (!this.router.admission.hasRoom() || this.waiting.length > 0 || !this.tryStart(req)) this.wait(req);
   }
 
   private tryStart(req: SimRequest): boolean {
