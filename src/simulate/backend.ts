@@ -35,7 +35,8 @@ export class SimBackend {
   private readonly capacity: number;
   private down = false;
   private warmFrom: number;
-  private readonly halfNet: number;
+  private halfNet: number;
+  private readonly network: LatencyModel | undefined;
 
   public constructor(
     public readonly spec: BackendSpec,
@@ -43,11 +44,13 @@ export class SimBackend {
     seed: number,
     networkMs: number,
     private readonly requestMs: number,
+    network?: LatencyModel,
   ) {
     this.rng = new Rng(seed, `backend:${spec.name}`);
     this.capacity = spec.capacity ?? Infinity;
     this.warmFrom = spec.joinAtMs ?? 0;
     this.halfNet = networkMs / 2;
+    this.network = network;
     for (const e of spec.events ?? []) {
       if (e.kind !== 'crash') continue;
       clock.at(e.atMs, () => this.crash());
@@ -57,6 +60,8 @@ export class SimBackend {
 
   /** A proxy sends a request (the connect and the request take half the round trip). */
   public send(job: Job): void {
+    // With a network distribution, each way takes half of a freshly sampled round trip.
+    if (this.network !== undefined) this.halfNet = this.sample(this.network) / 2;
     const arrive = this.clock.now + this.halfNet;
     if (this.halfNet === 0) this.receive(job);
     else this.clock.at(arrive, () => this.receive(job));

@@ -79,6 +79,8 @@ export interface Scenario {
   readonly proxies?: number;
   /** Round trip added to every try (network and proxy work), in ms. Default 0. */
   readonly networkMs?: number;
+  /** The round trip as a distribution instead (a busy proxy's event loop is not a constant); overrides networkMs. */
+  readonly network?: LatencyModel;
   /** Width of one bucket of the share-over-time series. Default 1000. */
   readonly bucketMs?: number;
   readonly watch?: readonly Watch[];
@@ -138,6 +140,7 @@ const ScenarioSchema = z
     load: LoadSchema,
     proxies: z.number().int().min(1).max(64).optional(),
     networkMs: nonNeg.optional(),
+    network: LatencySchema.optional(),
     bucketMs: pos.optional(),
     watch: z
       .array(z.object({ backend: z.string(), shiftFromMs: nonNeg.optional(), recoverFromMs: nonNeg.optional(), fairShare: share.optional() }).strict())

@@ -65,7 +65,7 @@ function run(alg: ResolvedAlgorithm, scenario: Scenario, seed: number, onProgres
   const recorder = new Recorder(scenario);
   const config = alg.config;
   const requestMs = config.timeouts.requestMs;
-  const backends = scenario.backends.map((b) => new SimBackend(b, clock, seed, scenario.networkMs ?? 0, requestMs));
+  const backends = scenario.backends.map((b) => new SimBackend(b, clock, seed, scenario.networkMs ?? 0, requestMs, scenario.network));
   const proxies = scenario.proxies ?? 1;
   const replicas: SimReplica[] = [];
   const global = {

@@ -79,3 +79,19 @@ describe('checkScenario()', () => {
     expect(() => checkScenario({ ...tiny, backends: [tiny.backends[0], tiny.backends[0]] })).toThrow(/"a" is used twice/);
   });
 });
+
+describe('the network model', () => {
+  test('a fixed round trip distribution is the same as networkMs', () => {
+    const a = simulate('p2c', { ...tiny, networkMs: 2 }, { oracle: false });
+    const b = simulate('p2c', { ...tiny, network: { kind: 'fixed', ms: 2 } }, { oracle: false });
+    expect(b).toEqual(a);
+    expect(a.latencyMs.p50).toBeGreaterThanOrEqual(7);
+  });
+
+  test('a noisy round trip widens the tail and moves peak-EWMA towards the slow backend', () => {
+    const calm = simulate('peak-ewma', { ...tiny, networkMs: 1 }, { oracle: false });
+    const noisy = simulate('peak-ewma', { ...tiny, network: { kind: 'lognormal', medianMs: 1, p99Ms: 20 } }, { oracle: false });
+    expect(noisy.latencyMs.p99).toBeGreaterThan(calm.latencyMs.p99);
+    expect(noisy.backends[1].share).toBeGreaterThan(calm.backends[1].share);
+  });
+});
