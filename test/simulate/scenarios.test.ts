@@ -84,7 +84,7 @@ describe('scenario heterogeneous (1x, 2x, 4x capacity, bimodal cost)', () => {
     }
   });
 
-  test('fails for round-robin at 90%: a third of the load on the 1x backend overloads it', () => {
+  test('fails for round-robin at 90%: a third of the load on the 1x backend queues it up to the per-endpoint limit', () => {
     const r = simulate('round-robin', short('heterogeneous-90'), { oracle: false });
     expect(withinCapacity(r)).toBe(false);
     expect(r.latencyMs.p99).toBeGreaterThan(1_000);
