@@ -5,11 +5,12 @@
 #  3. creates an empty project, `npm install`s only the tarball, and runs a plain-JS main.js that builds a chart with
 #     one LoadBalancedApp, synthesizes it, and validates it with the package's own assertValidManifests
 #     (from `cdk8s-balancer/testing`),
-#  4. asserts the YAML file exists, holds a Deployment and the proxy-bundle ConfigMap whose content is the shipped
-#     lib/proxy.bundle.js byte for byte,
+#  4. asserts the YAML file exists, holds a Deployment and the proxy-bundle ConfigMap whose compressed bundle inflates
+#     to the shipped lib/proxy.bundle.js byte for byte,
 #  5. runs the package's `cdk8s-balancer validate` command on that dist/ (exit 0) and on a bad file (exit 1),
-#  6. checks the `exports` map: the three entry points load, a deep import of an internal module is refused, and a
-#     TypeScript user compiles against all three with node16 and with node10 (`typesVersions`) module resolution.
+#  6. checks the `exports` map: the four entry points load (the simulator runs a short scenario), a deep import of an
+#     internal module is refused, and a TypeScript user compiles against all four with node16 and with node10
+#     (`typesVersions`) module resolution.
 # usage: bash scripts/pack-smoke.sh   (KEEP=1 keeps the temp dir)
 set -euo pipefail
 
@@ -36,7 +37,7 @@ tarball="$work/$tarball"
 [[ -f "$tarball" ]] || fail "npm pack produced no tarball"
 files="$(tar tzf "$tarball" | sed 's|^package/||' | sort)"
 echo "$files" > "$work/files.txt"
-for need in package.json lib/index.js lib/index.d.ts lib/proxy.bundle.js lib/config.schema.json \
+for need in package.json lib/index.js lib/index.d.ts lib/proxy.bundle.js lib/proxy.bundle.js.br lib/config.schema.json \
   lib/constructs/load-balanced-app.js lib/constructs/load-balanced-app.d.ts lib/testing/index.js lib/testing/index.d.ts \
   lib/cli/main.js lib/cli/validate.js \
   lib/config/index.js; do
@@ -79,12 +80,13 @@ const [file, bundleFile] = process.argv.slice(2);
 const docs = YAML.parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJSON());
 const kinds = docs.map((d) => d.kind);
 const bundle = fs.readFileSync(bundleFile, 'utf8');
-const bundleMaps = docs.filter((d) => d.kind === 'ConfigMap' && d.data && d.data['proxy.js'] === bundle);
+const inflate = (b64) => require('zlib').brotliDecompressSync(Buffer.from(b64, 'base64')).toString('utf8');
+const bundleMaps = docs.filter((d) => d.kind === 'ConfigMap' && d.binaryData && d.binaryData['proxy.js.br'] && inflate(d.binaryData['proxy.js.br']) === bundle);
 const deployments = docs.filter((d) => d.kind === 'Deployment');
 console.log(`pack-smoke: ${file}: ${docs.length} objects (${[...new Set(kinds)].join(', ')})`);
 if (bundleMaps.length !== 1) { console.error(`expected 1 ConfigMap holding the shipped proxy bundle, found ${bundleMaps.length}`); process.exit(1); }
 if (deployments.length < 1) { console.error('expected a Deployment'); process.exit(1); }
-console.log(`pack-smoke: bundle ConfigMap ${bundleMaps[0].metadata.name} (${bundle.length} bytes, identical to the shipped lib/proxy.bundle.js); Deployments: ${deployments.map((d) => d.metadata.name).join(', ')}`);
+console.log(`pack-smoke: bundle ConfigMap ${bundleMaps[0].metadata.name} (${bundle.length} bytes, inflated: identical to the shipped lib/proxy.bundle.js); Deployments: ${deployments.map((d) => d.metadata.name).join(', ')}`);
 JS
 node --check node_modules/cdk8s-balancer/lib/proxy.bundle.js || fail "the shipped bundle does not parse"
 
@@ -110,18 +112,27 @@ node -e '
   }
   throw new Error("a deep import of an internal module was not refused");
 ' || fail "the exports map does not expose exactly the entry points"
+node -e '
+  // The simulator runs the proxy decision modules shipped under lib/proxy; a short run proves they are all there.
+  const { simulate, SCENARIOS, scaleTime } = require("cdk8s-balancer/simulate");
+  const r = simulate("peak-ewma", scaleTime(SCENARIOS["bench-slow"], 0.05), { oracle: false });
+  if (!(r.requests > 1000)) throw new Error("cdk8s-balancer/simulate did not run: " + JSON.stringify(r.requests));
+  console.log(`pack-smoke: cdk8s-balancer/simulate ran ${r.requests} requests`);
+' || fail "cdk8s-balancer/simulate does not run from the packed library (check package.json \"files\")"
 cat > user.ts <<'TS'
 import { App, Chart } from 'cdk8s';
 import { LoadBalancedApp, NamedPort, Protocol } from 'cdk8s-balancer';
 import { ProxyConfig, validateProxyConfig } from 'cdk8s-balancer/config';
 import { ManifestProblem, validateManifests } from 'cdk8s-balancer/testing';
+import { SimulationResult, simulate, SCENARIOS } from 'cdk8s-balancer/simulate';
 
 const chart = new Chart(new App(), 'c');
 const app = new LoadBalancedApp(chart, 'hello', { protocol: Protocol.http(), container: { image: 'ghcr.io/example/hello:1.0.0', ports: [{ name: 'http', number: 3000 }] } });
 const port: NamedPort = app.balancedPort;
 const config: ProxyConfig | undefined = app.gateway?.config;
 const problems: ManifestProblem[] = validateManifests(chart.toJson());
-export const used = [port, config, problems, validateProxyConfig];
+const figures: SimulationResult = simulate(app.gateway!.config, SCENARIOS.degraded, { oracle: false });
+export const used = [port, config, problems, validateProxyConfig, figures];
 TS
 for resolution in node16 node10; do
   module=$([[ "$resolution" == node16 ]] && echo node16 || echo commonjs)

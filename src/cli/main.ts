@@ -10,6 +10,7 @@ import type { Command, CommandIo } from './command';
 
 /** Command name → loader. Keep the list sorted. */
 const COMMANDS: Readonly<Record<string, () => Command>> = {
+  simulate: () => (require('./simulate') as typeof import('./simulate')).simulateCommand,
   validate: () => (require('./validate') as typeof import('./validate')).validateCommand,
 };
 

@@ -48,7 +48,7 @@ export const PeakEwmaSchema = z
       .number()
       .nonnegative()
       .default(1_000)
-      .describe('Latency recorded for a failed or 5xx response, so fast failures do not attract traffic.'),
+      .describe("Penalty a failed or 5xx response puts on the endpoint's cost (forgotten with time constant decay / 10), so fast failures do not attract traffic."),
   })
   .strict()
   .describe("Peak EWMA latency x (in-flight + 1) over two distinct samples (Finagle's / linkerd's load metric).");

@@ -28,7 +28,7 @@ export interface PeakEwmaOptions {
    */
   readonly defaultRtt?: Duration;
   /**
-   * Latency recorded for a failed or 5xx response, so fast failures do not attract traffic.
+   * Penalty a failed or 5xx response puts on the endpoint's cost (forgotten with time constant decay / 10), so fast failures do not attract traffic.
    * @default Duration.seconds(1)
    */
   readonly failurePenalty?: Duration;

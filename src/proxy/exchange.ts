@@ -16,6 +16,7 @@ import type { UpstreamEndpoint } from './discovery/endpoint-set';
 import { forwardResponseHeaders, ResponseHeadScan, serializeHead } from './http/headers';
 import type { Waiter } from './resilience/admission';
 import { FailureKind, isIdempotent, retriableFailure } from './resilience/policy';
+import { recordTry, retryVerdict } from './resilience/try-outcome';
 import type { Downstream, RequestHead } from './downstream';
 import type { Router } from './router';
 import { ConnectionOwner, Framing, ResponseHead } from './upstream/connection-owner';
@@ -173,20 +174,13 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     this.dropHeld();
     const ok = status < 500;
     const list = forwardResponseHeaders(head.headers, r.loadHeader, this);
-    r.balancer.onResult(ep, { ok, status, latencyMs: r.now() - this.tryStarted, loadReport: r.loadReportOf(this.loadValue) });
-    if (ok) {
-      ep.successes++;
-      r.outlier.onSuccess(ep);
-    } else {
-      ep.failures++;
-      r.outlier.onFailure(ep);
-      if (r.retry.status.has(status) && this.reserveRetry()) {
-        const conn = this.conn as H1Connection;
-        this.endTry();
-        conn.abandon();
-        this.retry(status, undefined);
-        return;
-      }
+    recordTry(r, ep, { ok, status, latencyMs: r.now() - this.tryStarted, loadReport: r.loadReportOf(this.loadValue) });
+    if (!ok && r.retry.status.has(status) && this.reserveRetry()) {
+      const conn = this.conn as H1Connection;
+      this.endTry();
+      conn.abandon();
+      this.retry(status, undefined);
+      return;
     }
     if (this.gone) return;
     let close = head.framing === Framing.Close;
@@ -295,9 +289,7 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     }
     this.dropHeld();
     r.metrics.failures.inc({ kind });
-    ep.failures++;
-    r.outlier.onFailure(ep);
-    r.balancer.onResult(ep, { ok: false, latencyMs: r.now() - this.tryStarted });
+    recordTry(r, ep, { ok: false, latencyMs: r.now() - this.tryStarted });
     this.endTry();
     const safe = kind === 'connect-failure' || (kind === 'reset' && this.retriable);
     if (safe && retriableFailure(kind, r.retry) && this.reserveRetry(kind === 'connect-failure')) this.retry(0, kind, detail);
@@ -350,15 +342,10 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   /** Whether a retry may follow this try; takes it from the budget when so. */
   private reserveRetry(anyMethod = false): boolean {
     const r = this.r;
-    if ((!this.retriable && !anyMethod) || this.gone || this.attempts >= r.retry.attempts || this.req.upgrade) return false;
-    const last = this.lastEndpoint as UpstreamEndpoint;
-    const tried = this.tried ? [...this.tried, last] : [last];
-    if (!r.hasAlternative(tried)) return false;
-    if (!r.budget.tryRetry()) {
-      r.metrics.budgetExhausted.inc();
-      return false;
-    }
-    return true;
+    const allowed = (this.retriable || anyMethod) && !this.gone && !this.req.upgrade;
+    const verdict = retryVerdict(r, allowed, this.attempts, this.tried, this.lastEndpoint as UpstreamEndpoint);
+    if (verdict === 'budget-exhausted') r.metrics.budgetExhausted.inc();
+    return verdict === 'retry';
   }
 
   private retry(status: number, kind: FailureKind | undefined, detail = ''): void {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as ts from 'typescript';
 
 const ROOT = path.resolve(__dirname, '../..');
-const ENTRIES = { '.': 'src/index.ts', './testing': 'src/testing/index.ts', './config': 'src/config/index.ts' } as const;
+const ENTRIES = { '.': 'src/index.ts', './testing': 'src/testing/index.ts', './config': 'src/config/index.ts', './simulate': 'src/simulate/index.ts' } as const;
 type Entry = keyof typeof ENTRIES;
 
 const program = ts.createProgram(
@@ -107,7 +107,7 @@ describe('public API', () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
     expect(pkg.main).toBe('lib/index.js');
     expect(pkg.types).toBe('lib/index.d.ts');
-    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './config', './config.schema.json', './package.json', './testing']);
+    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './config', './config.schema.json', './package.json', './simulate', './testing']);
     for (const entry of Object.keys(ENTRIES) as Entry[]) {
       const target = pkg.exports[entry];
       const dir = entry === '.' ? '' : `${entry.slice(2)}/`;

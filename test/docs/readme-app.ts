@@ -9,7 +9,7 @@ import * as ts from 'typescript';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-const IMPORTS_PACKAGE = /from 'cdk8s-balancer(\/(testing|config))?'/;
+const IMPORTS_PACKAGE = /from 'cdk8s-balancer(\/(testing|config|simulate))?'/;
 
 /** The ```ts blocks that import 'cdk8s-balancer' or one of its entry points. */
 export const tsBlocks: readonly string[] = [...README.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => IMPORTS_PACKAGE.test(b));

@@ -28,6 +28,7 @@ function typeCheck(sources: readonly string[]): string[][] {
       'cdk8s-balancer': ['src/index.ts'],
       'cdk8s-balancer/testing': ['src/testing/index.ts'],
       'cdk8s-balancer/config': ['src/config/index.ts'],
+      'cdk8s-balancer/simulate': ['src/simulate/index.ts'],
     },
   };
   const host = ts.createCompilerHost(options);

@@ -15,8 +15,14 @@
  * read side of Finagle's and tower's estimators): an endpoint that was slow and then starved of traffic looks cheaper
  * as its evidence ages, is eventually sampled again, and either proves itself or jumps back up.
  *
- * Failures (outcome.ok false: connect errors, resets, timeouts, 5xx) are recorded as max(latency, failurePenaltyMs),
- * so a backend that answers 500 in 1 ms looks slow rather than fast and does not attract traffic.
+ * Failures (outcome.ok false: connect errors, resets, timeouts, 5xx) set a separate *penalty* of failurePenaltyMs, and
+ * the cost uses max(latency estimate, penalty), so a backend that answers 500 in 1 ms looks slow rather than fast and
+ * does not attract traffic (ingress-nginx#9882). The penalty is forgotten ten times faster than latency (time constant
+ * decayMs / 10, 1 s by default), and the failure's own latency still feeds the latency average. Before, the penalty
+ * went into the latency average itself: a backend that had failed and then recovered kept a 1000 ms estimate that
+ * took ln(1000 / peers' cost) × decayMs (about 45 s at the defaults) to age, and was starved all that time
+ * (traefik#12306); the simulator's degraded-fast-fail scenario shows both (docs/choosing-an-algorithm.md). While a
+ * backend keeps failing, each failure renews the penalty, so it is tried again only every few seconds.
  *
  * Cold start: an endpoint with no samples starts at `defaultRttMs` when configured, else at the median of its peers'
  * current estimates (so it is neither flooded as Finagle's zero start does, nor starved), else at COLD_START_RTT_MS
@@ -34,6 +40,9 @@ import type { Balancer, BalancerDeps, Endpoint, Outcome, PickContext } from './t
 /** Seed when neither the config nor any peer offers one. Small, so unknown endpoints get explored early. */
 export const COLD_START_RTT_MS = 1;
 
+/** The failure penalty's time constant is decayMs divided by this. */
+export const PENALTY_DECAY_RATIO = 10;
+
 export interface PeakEwmaOptions {
   readonly decayMs: number;
   readonly defaultRttMs?: number;
@@ -44,6 +53,9 @@ interface EwmaState {
   ewmaMs: number;
   updatedAt: number;
   samples: number;
+  /** The failure penalty as of penaltyAt (0: none). */
+  penaltyMs: number;
+  penaltyAt: number;
 }
 
 export class PeakEwmaBalancer implements Balancer {
@@ -68,8 +80,11 @@ export class PeakEwmaBalancer implements Balancer {
   public onResult(endpoint: Endpoint, outcome: Outcome): void {
     const now = this.deps.now();
     const s = this.stateOf(endpoint, now);
-    const latency = outcome.latencyMs >= 0 ? outcome.latencyMs : 0; // also turns NaN into 0
-    const x = outcome.ok ? latency : Math.max(latency, this.options.failurePenaltyMs);
+    const x = outcome.latencyMs >= 0 ? outcome.latencyMs : 0; // also turns NaN into 0
+    if (!outcome.ok) {
+      s.penaltyMs = this.options.failurePenaltyMs;
+      s.penaltyAt = now;
+    }
     if (s.samples === 0 || x > s.ewmaMs) {
       s.ewmaMs = x;
     } else {
@@ -92,7 +107,8 @@ export class PeakEwmaBalancer implements Balancer {
     if (s === undefined) return { ewmaMs: undefined, samples: 0 };
     const now = this.deps.now();
     return {
-      ewmaMs: this.estimate(s, now),
+      ewmaMs: this.latency(s, now),
+      penaltyMs: this.penalty(s, now),
       samples: s.samples,
       lastSampleAgeMs: s.samples > 0 ? now - s.updatedAt : undefined,
       cost: (this.estimate(s, now) * (endpoint.inFlight + 1)) / endpoint.weight,
@@ -103,16 +119,28 @@ export class PeakEwmaBalancer implements Balancer {
     return (this.estimate(this.stateOf(endpoint, now), now) * (endpoint.inFlight + 1)) / endpoint.weight;
   }
 
-  /** The stored average decayed towards zero from its last update to `now`. */
+  /** What the cost is built on: the latency estimate, or the failure penalty while that is higher. */
   private estimate(s: EwmaState, now: number): number {
+    const latency = this.latency(s, now);
+    return s.penaltyMs > latency ? Math.max(latency, this.penalty(s, now)) : latency;
+  }
+
+  /** The stored average decayed towards zero from its last update to `now`. */
+  private latency(s: EwmaState, now: number): number {
     const dt = now - s.updatedAt;
     return dt > 0 ? s.ewmaMs * Math.exp(-dt / this.options.decayMs) : s.ewmaMs;
+  }
+
+  /** The failure penalty decayed towards zero, ten times faster than latency. */
+  private penalty(s: EwmaState, now: number): number {
+    const dt = now - s.penaltyAt;
+    return dt > 0 ? s.penaltyMs * Math.exp((-dt * PENALTY_DECAY_RATIO) / this.options.decayMs) : s.penaltyMs;
   }
 
   private stateOf(endpoint: Endpoint, now: number): EwmaState {
     let s = this.states.get(endpoint);
     if (s === undefined) {
-      s = { ewmaMs: this.seed(now), updatedAt: now, samples: 0 };
+      s = { ewmaMs: this.seed(now), updatedAt: now, samples: 0, penaltyMs: 0, penaltyAt: now };
       this.states.set(endpoint, s);
     }
     return s;
@@ -123,7 +151,7 @@ export class PeakEwmaBalancer implements Balancer {
     const values = this.scratch;
     values.length = 0;
     for (const s of this.states.values()) {
-      if (s.samples > 0) values.push(this.estimate(s, now));
+      if (s.samples > 0) values.push(this.latency(s, now));
     }
     return medianInPlace(values) ?? COLD_START_RTT_MS;
   }

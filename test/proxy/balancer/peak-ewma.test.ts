@@ -61,7 +61,38 @@ describe('PeakEwmaBalancer', () => {
     );
     expect(s.b ?? 0).toBeLessThan(0.05);
     balancer.onResult(list[1], { ok: false, status: 500, latencyMs: 1 });
-    expect(balancer.describe(list[1]).ewmaMs).toBe(1_000);
+    expect(balancer.describe(list[1]).penaltyMs).toBe(1_000);
+    expect(balancer.describe(list[1]).ewmaMs).toBe(1);
+  });
+
+  test('forgets a failure penalty ten times faster than latency, so a recovered endpoint is not starved', () => {
+    const { clock, balancer } = setup();
+    const list = endpoints(2);
+    const [a, b] = list;
+    balancer.onResult(a, ok(10));
+    balancer.onResult(b, { ok: false, status: 500, latencyMs: 1 });
+    expect(balancer.pick(list, {})).toBe(a);
+    // b is healthy again but gets nothing; its penalty ages with decay / 10 = 1 s: 1000 × e^(-t/1 s) < 10 after 4.6 s.
+    let probedAfterMs: number | undefined;
+    for (let t = 0; t < 120_000 && probedAfterMs === undefined; t += 10) {
+      const e = balancer.pick(list, {})!;
+      clock.advance(10);
+      if (e === b) probedAfterMs = t;
+      else balancer.onResult(a, ok(10));
+    }
+    expect(probedAfterMs).toBeGreaterThan(4_000);
+    expect(probedAfterMs).toBeLessThan(5_000);
+    // Had the penalty gone into the latency average (as before), it would have taken 10 s × ln(100) ≈ 46 s.
+  });
+
+  test('a failure renews the penalty: a backend that keeps failing fast stays expensive', () => {
+    const { clock, balancer } = setup();
+    const [a] = endpoints(1);
+    balancer.onResult(a, { ok: false, status: 500, latencyMs: 1 });
+    clock.advance(3_000);
+    expect(balancer.describe(a).penaltyMs).toBeCloseTo(1_000 * Math.exp(-3), 6);
+    balancer.onResult(a, { ok: false, status: 500, latencyMs: 1 });
+    expect(balancer.describe(a).penaltyMs).toBe(1_000);
   });
 
   test('is peak-sensitive: a slow sample is felt at once, recovery is gradual', () => {
