@@ -2,13 +2,8 @@
 // pkg/apis/core/validation (ValidateService, validateContainerPorts) and the controllers' own limits: a Service's
 // ports and type-dependent fields, session affinity, container ports, name lengths that depend on the kind, and
 // workload selectors (immutable) on labels that change with each release.
-import { dns1123LabelProblem, portNameProblem } from '../internal/k8s-names';
+import { dns1123LabelProblem, MAX_AFFINITY_SECONDS, NODE_PORT_RANGE, portNameProblem } from '../internal/k8s-names';
 import { asArr, asRec, asStr, asStrMap, containersOf, dig, keyPath, Manifest, podTemplateOf, Report } from './manifest';
-
-/** The API server's default `--service-node-port-range`. */
-export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
-/** core.MaxClientIPServiceAffinitySeconds: one day. */
-export const MAX_AFFINITY_SECONDS = 86400;
 
 /** Runs every rule that applies to `m`. */
 export function checkApiServerRules(m: Manifest, report: Report): void {

@@ -21,6 +21,7 @@ import {
   checkInt, checkIntOrPercent, checkName, checkNamespace, checkPinnedImage, checkPort, checkPortName, invalid,
 } from './checks';
 import { DEFAULTS } from './defaults';
+import { checkNodePort, checkSecretKeys, checkServiceFields } from './service-checks';
 
 /** Longest app name: room for the suffixes of our object names (`-gateway`, `-lb-gateway-<hash>`). */
 const MAX_APP_NAME = 40;
@@ -75,7 +76,7 @@ export function resolveLoadBalancedAppProps(app: IConstruct, props: LoadBalanced
     proxy: resolveProxy(app, props.proxy ?? {}),
     service: resolveService(app, props.service ?? {}, ports),
     config: props.config,
-    secret: props.secret,
+    secret: checkSecretKeys(app, props.secret),
     migration: props.migration && resolveMigration(app, props.migration),
     smokeTest: resolveSmokeTest(app, props.smokeTest ?? D.smokeTest),
     allowFrom: props.allowFrom ?? [],
@@ -232,8 +233,9 @@ function resolveService(app: IConstruct, service: ClientServiceOptions, ports: r
   const nodePorts = service.nodePorts ?? {};
   for (const [portName, n] of Object.entries(nodePorts)) {
     if (!ports.some((p) => p.name === portName)) invalid(app, `service.nodePorts.${portName}`, n, `name one of the ports: ${ports.map((p) => p.name).join(', ')}`);
-    checkPort(app, `service.nodePorts.${portName}`, n);
+    checkNodePort(app, `service.nodePorts.${portName}`, n, service.type, 'service.type');
   }
+  checkServiceFields(app, 'service.', service);
   return { ...service, nodePorts };
 }
 
