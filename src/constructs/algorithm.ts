@@ -161,6 +161,7 @@ export class Algorithm {
 
   /** The config object, with `undefined` fields left out so the schema's defaults apply. */
   public toConfig(): AlgorithmInput {
-    return JSON.parse(JSON.stringify(this.config)) as AlgorithmInput;
+    // Not a JSON round trip: NaN and Infinity must reach the validation as written, to be reported as written.
+    return Object.fromEntries(Object.entries(this.config).filter(([, v]) => v !== undefined)) as AlgorithmInput;
   }
 }

@@ -18,7 +18,7 @@ import type {
   NamedPort, ResolvedAppProps, ResolvedAutoscaling, ResolvedMigration, ResolvedProxy, ResolvedSmokeTest, ResolvedSubset,
 } from '../resolved-props';
 import {
-  checkInt, checkIntOrPercent, checkName, checkNamespace, checkPinnedImage, checkPort, checkPortName, invalid,
+  checkInt, checkIntOrPercent, checkName, checkRollingUpdate, checkNamespace, checkPinnedImage, checkPort, checkPortName, invalid,
 } from './checks';
 import { DEFAULTS } from './defaults';
 import { checkNodePort, checkSecretKeys, checkServiceFields } from './service-checks';
@@ -44,6 +44,7 @@ export function resolveLoadBalancedAppProps(app: IConstruct, props: LoadBalanced
   checkInt(app, 'revisionHistoryLimit', props.revisionHistoryLimit, 0);
   checkIntOrPercent(app, 'maxSurge', props.maxSurge);
   checkIntOrPercent(app, 'maxUnavailable', props.maxUnavailable);
+  checkRollingUpdate(app, props.maxSurge ?? D.maxSurge, props.maxUnavailable ?? D.maxUnavailable);
   const { user, group } = resolveRunAs(app, 'container', props.container);
   return {
     name,
