@@ -115,6 +115,8 @@ export class Algorithm {
 
   /**
    * Consistent hashing with bounded loads. Exactly one key is required; the construct using it fails otherwise.
+   * A request without the key (no such header or cookie) has no affinity: it is spread over the
+   * endpoints by least request over two random picks, like {@link Algorithm.powerOfTwoChoices}.
    */
   public static consistentHash(options: ConsistentHashOptions): Algorithm {
     const keys = [
