@@ -21,6 +21,7 @@ import {
   checkInt, checkIntOrPercent, checkName, checkRollingUpdate, checkNamespace, checkPinnedImage, checkPort, checkPortName, invalid,
 } from './checks';
 import { DEFAULTS } from './defaults';
+import { resolveAutoscalingRange, resolveGateway } from './resolve-gateway';
 import { checkNodePort, checkSecretKeys, checkServiceFields } from './service-checks';
 
 /** Longest app name: room for the suffixes of our object names (`-gateway`, `-lb-gateway-<hash>`). */
@@ -142,15 +143,7 @@ function resolveAutoscaling(app: IConstruct, props: LoadBalancedAppProps, worklo
   if (!workload.scalable) {
     invalid(app, 'autoscaling of a bare Pod', hpa, 'use WorkloadKind.deployment(), replicaSet() or statefulSet()');
   }
-  checkInt(app, 'autoscaling.minReplicas', hpa.minReplicas, 1);
-  checkInt(app, 'autoscaling.maxReplicas', hpa.maxReplicas, 1);
-  const minReplicas = hpa.minReplicas ?? DEFAULTS.AutoscalingOptions.minReplicas;
-  if (minReplicas > hpa.maxReplicas) {
-    invalid(app, 'autoscaling.minReplicas', minReplicas, `make it <= maxReplicas (${hpa.maxReplicas}), or raise maxReplicas`);
-  }
-  const cpu = hpa.cpuUtilization ?? DEFAULTS.AutoscalingOptions.cpuUtilization;
-  if (!(cpu > 0 && cpu <= 100)) invalid(app, 'autoscaling.cpuUtilization', cpu, 'use a percentage in (0, 100]');
-  return { minReplicas, maxReplicas: hpa.maxReplicas, cpuUtilization: cpu };
+  return resolveAutoscalingRange(app, 'autoscaling', hpa);
 }
 
 function resolveSubsets(
@@ -203,14 +196,6 @@ function checkHeadlessName(app: IConstruct, index: number, subset: string, headl
 function resolveDisruptionBudget(budget: DisruptionBudgetOptions): DisruptionBudgetOptions {
   if (budget.minAvailable !== undefined) return budget;
   return { ...budget, maxUnavailable: budget.maxUnavailable ?? DEFAULTS.DisruptionBudgetOptions.maxUnavailable };
-}
-
-function resolveGateway(app: IConstruct, props: LoadBalancedAppProps): ResolvedAppProps['gateway'] {
-  if (props.gateway === false) return undefined;
-  const g = props.gateway ?? {};
-  checkInt(app, 'gateway.replicas', g.replicas, 1);
-  const D = DEFAULTS.GatewayOptions;
-  return { replicas: g.replicas ?? D.replicas, port: g.port ?? D.port, maxUnavailable: g.maxUnavailable ?? D.maxUnavailable };
 }
 
 function resolveProxy(app: IConstruct, proxy: ProxyOptions): ResolvedProxy {

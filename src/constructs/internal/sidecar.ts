@@ -10,6 +10,7 @@ import { DEFAULTS } from './defaults';
 import { HashedConfigMap } from './hashed-config-map';
 import { accessLabel, consumerChecksumAnnotation } from './labels';
 import { addProxyContainer, CONFIG_KEY, proxyChecksum, proxyGracePeriodSeconds } from './proxy-container';
+import { addScrapeAnnotations } from './observability';
 import { ProxyBundle } from './proxy-bundle';
 import { addRuntimeDefaultSeccomp, podSpecPointer } from './security';
 import { podMetadata } from './workloads';
@@ -83,11 +84,12 @@ export function injectSidecar(app: LoadBalancedApp, consumer: kplus.AbstractPod,
   const bundle = ProxyBundle.forApp(app, props);
   const { image, resources } = props.proxy;
   guarded(consumer, 'consumer', name, () =>
-    addProxyContainer(consumer, { name, volumePrefix: name, config: configMap.configMap, bundle, image, resources, adminPort, listenerPort: port }),
+    addProxyContainer(consumer, { name, volumePrefix: name, config: configMap.configMap, bundle, image, resources, adminPort, adminPortName: `lb-admin-${adminPort}`, listenerPort: port }),
   );
   const meta = podMetadata(consumer);
   meta.addLabel(accessLabel(app.name), 'true');
   meta.addAnnotation(consumerChecksumAnnotation(app.name), proxyChecksum(configMap, bundle));
+  addScrapeAnnotations(meta, adminPort);
   addRuntimeDefaultSeccomp(consumer);
   raiseGracePeriod(consumer, proxyGracePeriodSeconds(config));
   // The bundle may be created only now, after the consumer: order it first in the output, as a mount it needs.
