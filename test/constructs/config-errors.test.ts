@@ -1,6 +1,6 @@
 import { Duration, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
-import { Algorithm, LoadBalancedApp, LoadBalancedAppProps } from '../../src';
+import { Algorithm, LoadBalancedApp, LoadBalancedAppProps, SessionAffinity } from '../../src';
 import { balancerConfigInput, configFieldOrigin } from '../../src/constructs/internal/balancer-config';
 import { resolveLoadBalancedAppProps } from '../../src/constructs/internal/resolve';
 import { chart, ECHO } from './helpers';
@@ -109,6 +109,19 @@ describe('what cdk8s-plus would refuse is checked first, with the prop and a fix
     expect(error(props)).toMatch(
       /^LB_PROPS_INVALID: test\/hello: maxSurge and maxUnavailable is invalid \(got \{"maxSurge":.*\}\); fix: a rolling update needs room: let maxSurge \(e\.g\. 1\) or maxUnavailable be above zero/,
     );
+  });
+});
+
+describe('Durations that cdk8s would refuse without a path are checked with the prop', () => {
+  test.each<[string, Partial<LoadBalancedAppProps>, RegExp]>([
+    ['migration.activeDeadline', { migration: { container: { image: 'flyway/flyway:10.17.0' }, activeDeadline: Duration.millis(1500) } }, /migration\.activeDeadline is invalid \(got "1 second 500 millis"\); fix: use a whole number of seconds/],
+    ['smokeTest.activeDeadline', { smokeTest: { activeDeadline: Duration.millis(300500) } }, /smokeTest\.activeDeadline is invalid \(got "5 minutes 500 millis"\); fix: use a whole number of seconds/],
+    ['smokeTest.timeout', { smokeTest: { timeout: Duration.millis(1.5) } }, /smokeTest\.timeout is invalid \(got "1\.5 millis"\); fix: use a whole number of milliseconds/],
+    ['service.sessionAffinityTimeout', { service: { sessionAffinity: SessionAffinity.CLIENT_IP, sessionAffinityTimeout: Duration.millis(0.5) } }, /service\.sessionAffinityTimeout is invalid \(got "0\.5 millis"\); fix: use a whole number of seconds from 1 to 86400/],
+  ])('fails when %s is fractional', (_name, props, expected) => {
+    const message = error(props);
+    expect(message).toMatch(/^LB_PROPS_INVALID: test\/hello: /);
+    expect(message).toMatch(expected);
   });
 });
 

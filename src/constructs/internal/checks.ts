@@ -3,6 +3,7 @@
  * fix. The checks here are the Kubernetes-level ones; the proxy config's own rules live in src/config and run
  * through `buildBalancerConfig`, so that no rule is checked twice.
  */
+import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { port as portSchema } from '../../config/primitives';
 import { dns1035LabelProblem, dns1123LabelProblem, ImageProblem, imageProblem, portNameProblem } from '../../internal/k8s-names';
@@ -77,6 +78,17 @@ export function checkRollingUpdate(scope: IConstruct, maxSurge: number | string,
   if (zero(maxSurge) && zero(maxUnavailable)) {
     invalid(scope, 'maxSurge and maxUnavailable', { maxSurge, maxUnavailable }, 'a rolling update needs room: let maxSurge (e.g. 1) or maxUnavailable be above zero');
   }
+}
+
+/**
+ * Checks that a Duration is a whole number of `unit` and above zero: cdk8s throws "... must be a whole number of ..."
+ * with no construct path when it converts one that is not.
+ */
+export function checkWholeDuration(scope: IConstruct, what: string, d: Duration | undefined, unit: 'seconds' | 'milliseconds'): void {
+  if (d === undefined) return;
+  const ms = d.toMilliseconds({ integral: false });
+  const whole = unit === 'seconds' ? ms % 1000 === 0 : Number.isInteger(ms);
+  if (!(whole && ms > 0)) invalid(scope, what, d.toHumanString(), `use a whole number of ${unit} above zero, e.g. Duration.${unit === 'seconds' ? 'seconds' : 'millis'}(30)`);
 }
 
 const IMAGE_FIXES: Readonly<Record<ImageProblem, (image: string) => string>> = {

@@ -18,7 +18,7 @@ import type {
   NamedPort, ResolvedAppProps, ResolvedAutoscaling, ResolvedMigration, ResolvedProxy, ResolvedSmokeTest, ResolvedSubset,
 } from '../resolved-props';
 import {
-  checkInt, checkIntOrPercent, checkName, checkRollingUpdate, checkNamespace, checkPinnedImage, checkPort, checkPortName, invalid,
+  checkInt, checkIntOrPercent, checkName, checkRollingUpdate, checkWholeDuration, checkNamespace, checkPinnedImage, checkPort, checkPortName, invalid,
 } from './checks';
 import { DEFAULTS } from './defaults';
 import { resolveAutoscalingRange, resolveGateway } from './resolve-gateway';
@@ -230,6 +230,7 @@ function resolveMigration(app: IConstruct, m: MigrationJobOptions): ResolvedMigr
   checkInt(app, 'migration.parallelism', m.parallelism, 1);
   checkInt(app, 'migration.completions', m.completions, 1);
   checkInt(app, 'migration.backoffLimit', m.backoffLimit, 0);
+  checkWholeDuration(app, 'migration.activeDeadline', m.activeDeadline, 'seconds');
   const D = DEFAULTS.MigrationJobOptions;
   return {
     container: m.container,
@@ -245,6 +246,8 @@ function resolveSmokeTest(app: IConstruct, smoke: SmokeTestOptions | boolean): R
   if (smoke === false) return undefined;
   const s = smoke === true ? {} : smoke;
   checkInt(app, 'smokeTest.backoffLimit', s.backoffLimit, 0);
+  checkWholeDuration(app, 'smokeTest.timeout', s.timeout, 'milliseconds');
+  checkWholeDuration(app, 'smokeTest.activeDeadline', s.activeDeadline, 'seconds');
   const D = DEFAULTS.SmokeTestOptions;
   const timeout = s.timeout ?? D.timeout;
   const activeDeadline = s.activeDeadline ?? D.activeDeadline;

@@ -35,7 +35,7 @@ export function checkServiceFields(scope: IConstruct, prefix: string, s: Service
   if (s.sessionAffinity !== SessionAffinity.CLIENT_IP) {
     invalid(scope, `${prefix}sessionAffinityTimeout`, timeout.toHumanString(), `it applies to sessionAffinity: SessionAffinity.CLIENT_IP only; set that, or drop the timeout`);
   }
-  const ms = timeout.toMilliseconds();
+  const ms = timeout.toMilliseconds({ integral: false });
   if (!(ms % 1000 === 0 && ms >= 1000 && ms <= MAX_AFFINITY_SECONDS * 1000)) {
     invalid(scope, `${prefix}sessionAffinityTimeout`, timeout.toHumanString(), `use a whole number of seconds from 1 to ${MAX_AFFINITY_SECONDS} (one day), e.g. Duration.hours(3)`);
   }
