@@ -8,6 +8,9 @@ import { asArr, asRec, asStr, asStrMap, containersOf, dig, keyPath, Manifest, po
 /** Runs every rule that applies to `m`. */
 export function checkApiServerRules(m: Manifest, report: Report): void {
   if (m.kind === 'Service') checkService(m, report);
+  if (m.kind === 'Deployment') checkRollingUpdate(m, report);
+  if (m.kind === 'PodDisruptionBudget') checkPdb(m, report);
+  if (m.kind === 'HorizontalPodAutoscaler') checkHpa(m, report);
   checkNameLength(m, report);
   checkVolatileSelector(m, report);
   const t = podTemplateOf(m);
@@ -131,4 +134,33 @@ function checkVolatileSelector(m: Manifest, report: Report): void {
     const key = asStr(asRec(raw)?.key);
     if (key !== undefined && volatile(key)) report(m, 'SELECTOR_VOLATILE_LABEL', `spec.selector.matchExpressions[${i}].key`, fix, key);
   });
+}
+
+const isZero = (v: unknown): boolean => v === 0 || v === '0%';
+
+/** apps/validation ValidateRollingUpdateDeployment; both default to 25% when unset. */
+function checkRollingUpdate(m: Manifest, report: Report): void {
+  const ru = asRec(dig(m.raw, 'spec', 'strategy', 'rollingUpdate'));
+  if (ru === undefined || !isZero(ru.maxSurge) || !isZero(ru.maxUnavailable)) return;
+  report(m, 'WORKLOAD_INVALID', 'spec.strategy.rollingUpdate.maxUnavailable', 'may not be 0 when maxSurge is 0: the rollout could never start; let one of them be above zero', ru.maxUnavailable);
+}
+
+/** policy/validation ValidatePodDisruptionBudgetSpec. */
+function checkPdb(m: Manifest, report: Report): void {
+  const spec = asRec(m.raw.spec) ?? {};
+  if (spec.minAvailable !== undefined && spec.maxUnavailable !== undefined) {
+    report(m, 'PDB_INVALID', 'spec', 'minAvailable and maxUnavailable cannot be both set; keep one');
+  }
+}
+
+/** autoscaling/validation validateHorizontalPodAutoscalerSpec (minReplicas 0 needs the HPAScaleToZero alpha gate). */
+function checkHpa(m: Manifest, report: Report): void {
+  const spec = asRec(m.raw.spec) ?? {};
+  const min = typeof spec.minReplicas === 'number' ? spec.minReplicas : 1;
+  if (typeof spec.minReplicas === 'number' && spec.minReplicas < 1) {
+    report(m, 'HPA_INVALID', 'spec.minReplicas', 'must be greater than or equal to 1 (0 needs the HPAScaleToZero alpha feature gate)', spec.minReplicas);
+  }
+  if (typeof spec.maxReplicas === 'number' && spec.maxReplicas < min) {
+    report(m, 'HPA_INVALID', 'spec.maxReplicas', `must be greater than or equal to minReplicas (${min})`, spec.maxReplicas);
+  }
 }

@@ -18,6 +18,9 @@ export type ProblemCode =
   | 'SESSION_AFFINITY_INVALID'
   | 'CONTAINER_PORT_INVALID'
   | 'SELECTOR_VOLATILE_LABEL'
+  | 'WORKLOAD_INVALID'
+  | 'PDB_INVALID'
+  | 'HPA_INVALID'
   // what `kubectl apply` and the API server can store
   | 'LAST_APPLIED_TOO_LARGE'
   | 'ANNOTATIONS_TOO_LARGE'

@@ -127,6 +127,29 @@ const cases: Case[] = [
     }),
     problems: [{ code: 'SELECTOR_VOLATILE_LABEL', object: 'Deployment default/gateway', path: 'spec.selector.matchLabels["config-hash"]', message: 'immutable' }],
   },
+  {
+    name: 'flags a rolling update with maxSurge and maxUnavailable both zero',
+    set: () => broken('Deployment', 'web', (o) => (o.spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: '0%', maxUnavailable: 0 } })),
+    problems: [{ code: 'WORKLOAD_INVALID', object: 'Deployment default/web', path: 'spec.strategy.rollingUpdate.maxUnavailable', message: 'may not be 0 when maxSurge is 0', value: 0 }],
+  },
+  {
+    name: 'flags a PodDisruptionBudget with both minAvailable and maxUnavailable',
+    set: () => broken('PodDisruptionBudget', 'web', (o) => (o.spec.maxUnavailable = 1)),
+    problems: [{ code: 'PDB_INVALID', object: 'PodDisruptionBudget default/web', path: 'spec', message: 'minAvailable and maxUnavailable cannot be both set' }],
+  },
+  {
+    name: 'flags an HPA whose maxReplicas is below minReplicas, and a minReplicas of 0',
+    set: () => {
+      const set = broken('HorizontalPodAutoscaler', 'web', (o) => (o.spec.maxReplicas = 1));
+      set.push({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'gateway' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'gateway' }, minReplicas: 0, maxReplicas: 3 } });
+      return set;
+    },
+    problems: [
+      { code: 'HPA_INVALID', object: 'HorizontalPodAutoscaler default/web', path: 'spec.maxReplicas', message: 'must be greater than or equal to minReplicas (2)', value: 1 },
+      { code: 'HPA_TARGET_SETS_REPLICAS', object: 'Deployment default/gateway', path: 'spec.replicas', message: 'is set while' },
+      { code: 'HPA_INVALID', object: 'HorizontalPodAutoscaler default/gateway', path: 'spec.minReplicas', message: 'must be greater than or equal to 1', value: 0 },
+    ],
+  },
 ];
 
 describe('validateManifests: API server rules', () => {
