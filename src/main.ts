@@ -26,7 +26,9 @@ export class HelloChart extends Chart {
       healthCheck: { path: '/', interval: Duration.seconds(5) },
       retries: { attempts: 2 },
       config: { GREETING: 'hello' },
-      secret: AppSecret.fromExisting('hello-credentials'),
+      // A demo value, so that the example deploys as is: inline values end up base64-encoded (not encrypted) in dist/.
+      // For real credentials use AppSecret.fromExisting('name') and create that Secret with your secret store.
+      secret: AppSecret.fromValues({ API_TOKEN: 'demo-token-not-a-secret' }),
       migration: { container: { image: 'busybox:1.36.1', command: ['sh', '-c', 'echo "schema is up to date"'] } },
       smokeTest: true,
     });
@@ -43,7 +45,7 @@ export class HelloChart extends Chart {
           command: ['sh', '-c', 'while true; do curl -fsS "$HELLO_URL/" || true; sleep 5; done'],
           imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
           resources: { cpu: { request: kplus.Cpu.millis(10) }, memory: { request: Size.mebibytes(16), limit: Size.mebibytes(32) } },
-          securityContext: { user: 100, group: 101, capabilities: { drop: ['ALL' as kplus.Capability] } },
+          securityContext: { user: 100, group: 101 }, // addConsumer hardens it to restricted (drops ALL capabilities)
         },
       ],
     });

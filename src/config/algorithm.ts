@@ -14,15 +14,11 @@ export const RoundRobinSchema = z
   .describe('Each eligible endpoint in turn.');
 
 export const WeightedRoundRobinSchema = z
-  .object({
-    kind: z.literal('weighted-round-robin'),
-    subsetWeights: z
-      .record(z.string().min(1), z.number().positive())
-      .optional()
-      .describe('Weight per endpoint subset; overrides the weight each discovery source gives its endpoints.'),
-  })
+  .object({ kind: z.literal('weighted-round-robin') })
   .strict()
-  .describe("Smooth weighted round robin (nginx's): current += weight, pick the max, subtract the total.");
+  .describe(
+    "Smooth weighted round robin (nginx's) over endpoint weights: current += weight, pick the max, subtract the total.",
+  );
 
 export const RandomSchema = z
   .object({ kind: z.literal('random') })

@@ -5,6 +5,14 @@
 import * as z from 'zod';
 import { host, ms, port } from './primitives';
 
+/**
+ * The one variable a DNS host name may hold: the proxy replaces it with its pod's namespace (env POD_NAMESPACE, from the
+ * downward API). The constructs write it when the namespace is not known at synth time, so that `kubectl apply -n
+ * team-a` makes the proxy look in team-a.
+ */
+export const POD_NAMESPACE_REF = '$(POD_NAMESPACE)';
+
+
 export const StaticEndpointSchema = z
   .object({
     address: host.describe('IP address or host name.'),
@@ -25,7 +33,14 @@ export const DnsSourceSchema = z
   .object({
     kind: z.literal('dns'),
     subset: z.string().min(1).default('default'),
-    hostname: host.describe('DNS name with one A/AAAA record per ready pod: a headless Service.'),
+    hostname: host
+      .refine((h) => h.replaceAll(POD_NAMESPACE_REF, '').match(/[$()]/) === null, {
+        message: `only ${POD_NAMESPACE_REF} may be used as a variable, with no other "$", "(" or ")"`,
+      })
+      .describe(
+        `DNS name with one A/AAAA record per ready pod: a headless Service. ${POD_NAMESPACE_REF} in it is replaced ` +
+          'with the pod\'s namespace (env POD_NAMESPACE) at startup.',
+      ),
     weight: z.number().positive().default(1).describe('Weight of every endpoint this name resolves to.'),
     family: z.union([z.literal(4), z.literal(6), z.literal(0)]).default(0).describe('4, 6, or 0 for both.'),
     refreshIntervalMs: ms.default(5_000).describe('Longest time between two look-ups.'),

@@ -18,6 +18,14 @@ export const UpstreamSchema = z
     name: z.string().min(1).default('app'),
     port: port.describe('Port the endpoints listen on, unless an endpoint gives its own.'),
     sources: z.array(DiscoverySourceSchema).min(1),
+    trafficSplit: z
+      .record(z.string().min(1), z.number().min(0).finite())
+      .optional()
+      .describe(
+        'Share of requests per subset, whatever its endpoint count: relative weights >= 0, one per declared subset, ' +
+          'e.g. { stable: 90, canary: 10 }. A pick draws the subset by these weights, then the endpoint inside it ' +
+          'with the algorithm. A subset at 0 gets no new requests. Absent: one pool of every endpoint.',
+      ),
   })
   .strict();
 

@@ -30,7 +30,7 @@ const HINTS: Record<string, string> = {
   'algorithm.key':
     'consistent hashing needs a key: { source: "header", name } or { source: "cookie", name } or { source: "source-ip" }',
   'upstream.sources': 'give at least one discovery source: { kind: "dns", hostname } or { kind: "static", endpoints }',
-  'algorithm.subsetWeights': 'weights must be > 0; set a weight of a subset you want to drain to a small value instead',
+  'upstream.trafficSplit': 'give each declared subset a share >= 0, e.g. { stable: 90, canary: 10 }; 0 drains a subset',
 };
 
 function describeValue(v: unknown): string {
@@ -50,7 +50,10 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 
 function toIssue(input: unknown, issue: z.core.$ZodIssue): ConfigIssue {
   const path = issue.path.map(String).join('.');
-  const hint = HINTS[issue.path.filter((p) => typeof p !== 'number').join('.')];
+  const moved = issue.code === 'unrecognized_keys' && path === 'algorithm' && issue.keys.includes('subsetWeights');
+  const hint = moved
+    ? 'subset weights moved to upstream.trafficSplit, where they are shares of traffic per subset whatever the endpoint counts'
+    : HINTS[issue.path.filter((p) => typeof p !== 'number').join('.')];
   const got = issue.code === 'unrecognized_keys' ? '' : ` (got ${describeValue(valueAt(input, issue.path))})`;
   return { path, message: `${issue.message}${got}${hint ? `; fix: ${hint}` : ''}` };
 }
@@ -59,16 +62,7 @@ function toIssue(input: unknown, issue: z.core.$ZodIssue): ConfigIssue {
 function crossFieldIssues(c: ProxyConfig): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   const subsets = new Set(c.upstream.sources.map((s) => s.subset));
-  if (c.algorithm.kind === 'weighted-round-robin' && c.algorithm.subsetWeights) {
-    for (const name of Object.keys(c.algorithm.subsetWeights)) {
-      if (!subsets.has(name)) {
-        out.push({
-          path: `algorithm.subsetWeights.${name}`,
-          message: `names subset "${name}", which no discovery source declares; known subsets: ${[...subsets].join(', ')}`,
-        });
-      }
-    }
-  }
+  out.push(...trafficSplitIssues(c.upstream.trafficSplit, subsets));
   if (c.admin.port === c.listener.port) {
     out.push({
       path: 'admin.port',
@@ -86,6 +80,33 @@ function crossFieldIssues(c: ProxyConfig): ConfigIssue[] {
       path: 'outlierDetection.baseEjectionMs',
       message: `${c.outlierDetection.baseEjectionMs} ms is above maxEjectionMs ${c.outlierDetection.maxEjectionMs} ms`,
     });
+  }
+  return out;
+}
+
+/** A split names every declared subset, and only those, and sends traffic somewhere. */
+function trafficSplitIssues(split: Readonly<Record<string, number>> | undefined, subsets: ReadonlySet<string>): ConfigIssue[] {
+  if (split === undefined) return [];
+  const out: ConfigIssue[] = [];
+  const known = [...subsets].join(', ');
+  for (const name of Object.keys(split)) {
+    if (!subsets.has(name)) {
+      out.push({
+        path: `upstream.trafficSplit.${name}`,
+        message: `names subset "${name}", which no discovery source declares; known subsets: ${known}`,
+      });
+    }
+  }
+  for (const name of subsets) {
+    if (!(name in split)) {
+      out.push({
+        path: `upstream.trafficSplit.${name}`,
+        message: `subset "${name}" has no share; give every subset one (0 sends it no requests)`,
+      });
+    }
+  }
+  if (out.length === 0 && Object.values(split).every((w) => w === 0)) {
+    out.push({ path: 'upstream.trafficSplit', message: 'every share is 0, so no request could be sent; give one subset a share > 0' });
   }
   return out;
 }

@@ -8,8 +8,9 @@ import type { AlgorithmInput } from '../config';
 /** Options of {@link Algorithm.weightedRoundRobin}. */
 export interface WeightedRoundRobinOptions {
   /**
-   * Weight per subset, by subset name; overrides the subsets' own `weight`. Every name must be a declared subset.
-   * @default - each subset's `weight` (1 unless set)
+   * Shares of traffic per subset, by subset name, e.g. `{ stable: 90, canary: 10 }`: the same as the app's
+   * `trafficSplit` prop (which works with every algorithm; set one of the two). Every subset needs a share, >= 0.
+   * @default - no split: one pool of every endpoint, by each endpoint's `weight`
    */
   readonly subsetWeights?: Record<string, number>;
 }
@@ -83,9 +84,12 @@ export class Algorithm {
     return new Algorithm({ kind: 'round-robin' });
   }
 
-  /** Smooth weighted round robin over the subsets' weights. */
+  /**
+   * Smooth weighted round robin over the endpoints' weights (each subset's `weight`). With `subsetWeights`, a traffic
+   * split across subsets first, as the app's `trafficSplit` prop does.
+   */
   public static weightedRoundRobin(options: WeightedRoundRobinOptions = {}): Algorithm {
-    return new Algorithm({ kind: 'weighted-round-robin', subsetWeights: options.subsetWeights });
+    return new Algorithm({ kind: 'weighted-round-robin' }, undefined, options.subsetWeights && { ...options.subsetWeights });
   }
 
   /** Uniform random, weighted by endpoint weight. */
@@ -149,6 +153,7 @@ export class Algorithm {
     private readonly config: AlgorithmInput,
     /** A mistake found in the factory's options, reported by the construct that uses it (which knows its path). */
     public readonly problem?: string,
+    private readonly split?: Readonly<Record<string, number>>,
   ) {}
 
   /** The algorithm's kind as written in the config, e.g. `peak-ewma`. */
@@ -156,9 +161,9 @@ export class Algorithm {
     return this.config.kind;
   }
 
-  /** Weights per subset name this algorithm sets; empty for most algorithms. */
+  /** The traffic split `weightedRoundRobin({ subsetWeights })` sets; empty for every other algorithm. */
   public get subsetWeights(): Readonly<Record<string, number>> {
-    return this.config.kind === 'weighted-round-robin' ? { ...(this.config.subsetWeights ?? {}) } : {};
+    return { ...(this.split ?? {}) };
   }
 
   /** The config object, with `undefined` fields left out so the schema's defaults apply. */

@@ -30,7 +30,10 @@ export interface SubsetOptions {
    */
   readonly replicas?: number;
   /**
-   * Weight of each endpoint of this subset, a number > 0; `Algorithm.weightedRoundRobin({ subsetWeights })` overrides it.
+   * Weight of each endpoint (pod) of this subset, a number > 0, for the weight-aware algorithms (weighted round robin,
+   * random, least connections, consistent hashing): a pod of weight 2 takes twice the requests of a pod of weight 1.
+   * It is per pod, so a subset's total share grows with its pod count; for a share of traffic per subset (a canary
+   * at 10 %), use the app's `trafficSplit`.
    * @default 1
    */
   readonly weight?: number;
@@ -135,7 +138,7 @@ export class AppSubset extends Construct {
     this.replicas = subset.replicas;
     const labels = subsetLabels(app.name, subset.name);
     this.headlessService = this.createHeadlessService(app, subset.headlessServiceName, labels);
-    this.headlessServiceHost = `${this.headlessService.name}.${app.namespace}.svc.${app.clusterDomain}`;
+    this.headlessServiceHost = `${this.headlessService.name}.${app.dnsNamespace}.svc.${app.clusterDomain}`;
     this.workload = guarded(this, 'maxSurge and maxUnavailable', { maxSurge: app.maxSurge, maxUnavailable: app.maxUnavailable }, () =>
       createWorkload(this, 'Default', {
         kind: app.workload,

@@ -2,6 +2,7 @@
  * LoadBalancedApp: an app's subsets (workloads, headless Services, autoscalers, budgets), its config, secret, jobs and
  * NetworkPolicy, and the balancer in front of it: a gateway, sidecars in consumer workloads, or both.
  */
+import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { DiscoverySourceInput, ProxyConfig } from '../config';
@@ -15,6 +16,7 @@ import { Gateway } from './gateway';
 import type { GatewayOptions } from './gateway';
 import { buildBalancerConfig, serializeConfig } from './internal/balancer-config';
 import { guarded, invalid } from './internal/checks';
+import { claimAppName } from './internal/duplicates';
 import { createClientService } from './internal/client-service';
 import { DEFAULTS } from './internal/defaults';
 import { HashedConfigMap } from './internal/hashed-config-map';
@@ -29,6 +31,7 @@ import type { Protocol } from './protocol';
 import type { HealthCheckOptions, OutlierDetectionOptions, ProxyOptions, RetryOptions, TimeoutOptions } from './proxy-options';
 import type { NamedPort, ResolvedAppProps, ResolvedMigration, ResolvedSmokeTest } from './resolved-props';
 import type { WorkloadKind } from './workload-kind';
+import type { ConsumerOptions } from './consumer-options';
 
 /** Props of {@link LoadBalancedApp}. */
 export interface LoadBalancedAppProps {
@@ -46,7 +49,8 @@ export interface LoadBalancedAppProps {
   readonly name?: string;
   /**
    * Namespace of every object.
-   * @default - the chart's namespace; DNS names then assume the chart's namespace or "default"
+   * @default - the chart's namespace. When neither is set, the objects carry no namespace (`kubectl apply -n` decides)
+   * and the proxies look the app up in the namespace their pod runs in (downward API), so one dist/ deploys anywhere
    */
   readonly namespace?: string;
   /**
@@ -110,6 +114,13 @@ export interface LoadBalancedAppProps {
    * @default Algorithm.roundRobin()
    */
   readonly algorithm?: Algorithm;
+  /**
+   * Shares of traffic per subset, e.g. `{ stable: 90, canary: 10 }`, as Istio, SMI and Argo Rollouts mean it: each
+   * request draws its subset by these shares whatever the pod counts, then its endpoint with the algorithm. Relative
+   * numbers >= 0, one per declared subset; 0 drains a subset; a subset with no healthy endpoint sits out.
+   * @default - no split: one pool of every endpoint, by each subset's per-endpoint `weight`
+   */
+  readonly trafficSplit?: Record<string, number>;
   /**
    * The protocol the proxy speaks to clients: it names the listener port and the client Service's `appProtocol`.
    * @default Protocol.http()
@@ -186,25 +197,6 @@ export interface LoadBalancedAppProps {
   readonly allowFrom?: kplus.INetworkPolicyPeer[];
 }
 
-/** Options of {@link LoadBalancedApp.addConsumer}: a sidecar proxy in a consumer workload. */
-export interface ConsumerOptions {
-  /**
-   * Port the sidecar listens on, on 127.0.0.1.
-   * @default 15001
-   */
-  readonly port?: number;
-  /**
-   * Admin port of the sidecar (probes, metrics), on 0.0.0.0.
-   * @default 9901
-   */
-  readonly adminPort?: number;
-  /**
-   * Environment variable set to the sidecar's URL on the consumer's containers; `false` sets none.
-   * @default - `<APP_NAME>_URL`, e.g. `HELLO_URL`
-   */
-  readonly envVar?: string | false;
-}
-
 /** What the smoke test runs the proxy with: the gateway's config, or one of its own when there is no gateway. */
 interface SmokeProxy {
   readonly configMap: kplus.IConfigMap;
@@ -248,6 +240,7 @@ export class LoadBalancedApp extends Construct {
   constructor(scope: Construct, id: string, props: LoadBalancedAppProps) {
     super(scope, id);
     const p = resolveLoadBalancedAppProps(this, props);
+    claimAppName(this, p.name, p.objectNamespace ?? Chart.of(this).namespace);
     this.props = p;
     this.name = p.name;
     this.namespace = p.namespace;

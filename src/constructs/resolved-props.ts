@@ -105,6 +105,11 @@ export interface ResolvedAppProps {
   readonly namespace: string;
   /** The namespace written on objects: the prop only, so that a chart's namespace or `kubectl apply -n` applies. */
   readonly objectNamespace?: string;
+  /**
+   * The namespace in the discovery DNS names: the app's or the chart's when one is set, else `$(POD_NAMESPACE)`,
+   * which the proxy fills in from the downward API, so that `kubectl apply -n team-a` works.
+   */
+  readonly dnsNamespace: string;
   readonly clusterDomain: string;
   /** The app container as given. */
   readonly container: kplus.ContainerProps;
@@ -124,6 +129,10 @@ export interface ResolvedAppProps {
   readonly disruptionBudget: DisruptionBudgetOptions;
   readonly spread: Required<SpreadOptions>;
   readonly algorithm: Algorithm;
+  /** Shares of traffic per subset name; undefined for one pool of every endpoint. */
+  readonly trafficSplit?: Readonly<Record<string, number>>;
+  /** The prop that set `trafficSplit`, for messages: `trafficSplit` or `algorithm subsetWeights`. */
+  readonly trafficSplitProp: string;
   readonly protocol: Protocol;
   readonly discovery: Discovery;
   readonly healthCheck?: HealthCheckOptions;

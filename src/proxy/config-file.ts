@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { ConfigError, ProxyConfig, validateProxyConfig } from '../config';
+import { POD_NAMESPACE_REF } from '../config/discovery';
 
 // The config is parsed once per process: zod's compiled fast path (`new Function` per schema) costs more at start-up
 // than the one parse it would speed up.
@@ -11,8 +12,39 @@ z.config({ jitless: true });
 
 export const ENV_DNS_SERVERS = 'LB_DNS_SERVERS';
 
+/** A DNS label: what a namespace name is. */
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * Replaces `$(POD_NAMESPACE)` in DNS host names with the pod's namespace from `env`; a config that uses it in a
+ * process without a valid POD_NAMESPACE is refused, since the proxy would otherwise look up a name that cannot exist.
+ */
+export function expandPodNamespace(json: unknown, env: NodeJS.ProcessEnv, file: string): unknown {
+  const sources = (json as { upstream?: { sources?: unknown } } | null)?.upstream?.sources;
+  if (!Array.isArray(sources)) return json;
+  const ns = env.POD_NAMESPACE;
+  sources.forEach((s: unknown, i) => {
+    const source = s as { hostname?: unknown } | null;
+    if (typeof source?.hostname !== 'string' || !source.hostname.includes(POD_NAMESPACE_REF)) return;
+    if (ns === undefined || !NAMESPACE.test(ns)) {
+      throw new ConfigError(
+        'LB_CONFIG_INVALID',
+        [
+          {
+            path: `upstream.sources.${i}.hostname`,
+            message: `${JSON.stringify(source.hostname)} needs the pod's namespace, but env POD_NAMESPACE is ${ns === undefined ? 'not set' : JSON.stringify(ns)}; fix: set POD_NAMESPACE from the downward API (valueFrom.fieldRef.fieldPath: metadata.namespace), as the cdk8s-balancer constructs do`,
+          },
+        ],
+        file,
+      );
+    }
+    source.hostname = source.hostname.replaceAll(POD_NAMESPACE_REF, ns);
+  });
+  return json;
+}
+
 /** Reads, parses, validates and freezes; throws ConfigError (code LB_CONFIG_INVALID / LB_CONFIG_VERSION). */
-export function loadConfigFile(path: string): ProxyConfig {
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): ProxyConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -25,7 +57,7 @@ export function loadConfigFile(path: string): ProxyConfig {
   } catch (err) {
     throw new ConfigError('LB_CONFIG_INVALID', [{ path: '', message: `not JSON: ${(err as Error).message}` }], path);
   }
-  return validateProxyConfig(json);
+  return validateProxyConfig(expandPodNamespace(json, env, path));
 }
 
 /** LB_DNS_SERVERS="10.96.0.10,127.0.0.1:5353" -> ["10.96.0.10", "127.0.0.1:5353"]; undefined when unset or empty. */

@@ -8,7 +8,7 @@
  */
 import type * as http from 'node:http';
 import type { ProxyConfig } from '../config';
-import { createBalancer } from './balancer';
+import { createUpstreamBalancer } from './balancer';
 import { createAdminServer, AdminView } from './admin';
 import { Discovery, startDiscovery } from './discovery';
 import type { UpstreamEndpoint } from './discovery/endpoint-set';
@@ -49,7 +49,7 @@ const now = (): number => performance.now();
 export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<RunningProxy> {
   const log = o.log;
   const discovery = startDiscovery(config, { dnsServers: o.dnsServers, log });
-  const balancer = createBalancer(config.algorithm, { random: Math.random, now });
+  const balancer = createUpstreamBalancer(config, { random: Math.random, now });
   const t = config.timeouts;
   const clock = new Deadlines(Math.min(t.connectMs, t.requestMs, t.idleMs, t.clientIdleMs, t.headersMs));
   const pools = new UpstreamPools({

@@ -94,14 +94,31 @@ describe('validateProxyConfig', () => {
     expect(issue.message).toMatch(/fix: consistent hashing needs a key/);
   });
 
-  test('fails when a subset weight names an unknown subset', () => {
-    const [issue] = issuesOf({ ...minimal(), algorithm: { kind: 'weighted-round-robin', subsetWeights: { canary: 1 } } });
-    expect(issue.path).toBe('algorithm.subsetWeights.canary');
+  test('fails when a traffic split names an unknown subset', () => {
+    const m = minimal() as { upstream: object };
+    const [issue] = issuesOf({ ...m, upstream: { ...m.upstream, trafficSplit: { default: 1, canary: 1 } } });
+    expect(issue.path).toBe('upstream.trafficSplit.canary');
     expect(issue.message).toMatch(/no discovery source declares; known subsets: default/);
   });
 
+  test('fails when a traffic split leaves a subset out, or gives every subset 0', () => {
+    const m = minimal() as { upstream: object };
+    expect(issuesOf({ ...m, upstream: { ...m.upstream, trafficSplit: {} } })).toEqual([
+      { path: 'upstream.trafficSplit.default', message: 'subset "default" has no share; give every subset one (0 sends it no requests)' },
+    ]);
+    expect(issuesOf({ ...m, upstream: { ...m.upstream, trafficSplit: { default: 0 } } })).toEqual([
+      { path: 'upstream.trafficSplit', message: 'every share is 0, so no request could be sent; give one subset a share > 0' },
+    ]);
+  });
+
+  test('subset weights in their old place get a hint that names the new one', () => {
+    const [issue] = issuesOf({ ...minimal(), algorithm: { kind: 'weighted-round-robin', subsetWeights: { default: 1 } } });
+    expect(issue.path).toBe('algorithm');
+    expect(issue.message).toMatch(/fix: subset weights moved to upstream\.trafficSplit/);
+  });
+
   test.each([
-    ['a zero subset weight', { algorithm: { kind: 'weighted-round-robin', subsetWeights: { default: 0 } } }, 'algorithm.subsetWeights.default'],
+    ['a negative traffic share', { upstream: { port: 80, sources: [{ kind: 'dns', hostname: 'x' }], trafficSplit: { default: -1 } } }, 'upstream.trafficSplit.default'],
     ['a negative endpoint weight', { upstream: { port: 80, sources: [{ kind: 'static', endpoints: [{ address: 'a', weight: -1 }] }] } }, 'upstream.sources.0.endpoints.0.weight'],
     ['an upstream port out of range', { upstream: { port: 70000, sources: [{ kind: 'dns', hostname: 'x' }] } }, 'upstream.port'],
     ['no discovery source', { upstream: { port: 80, sources: [] } }, 'upstream.sources'],
@@ -137,5 +154,16 @@ describe('proxyConfigJsonSchema', () => {
       expect.arrayContaining(['listener', 'admin', 'upstream', 'algorithm', 'healthCheck', 'retries', 'timeouts', 'limits']),
     );
     expect(JSON.stringify(schema.properties.algorithm)).toContain('peak-ewma');
+  });
+});
+
+describe('DNS host name variables', () => {
+  test('$(POD_NAMESPACE) is the one variable a DNS host name may hold', () => {
+    const ok = { ...minimal(), upstream: { port: 80, sources: [{ kind: 'dns', hostname: 'a.$(POD_NAMESPACE).svc.cluster.local' }] } };
+    expect(checkProxyConfig(ok).ok).toBe(true);
+    const bad = { ...minimal(), upstream: { port: 80, sources: [{ kind: 'dns', hostname: 'a.$(NAMESPACE).svc.cluster.local' }] } };
+    expect(issuesOf(bad)).toEqual([
+      expect.objectContaining({ path: 'upstream.sources.0.hostname', message: expect.stringMatching(/^only \$\(POD_NAMESPACE\) may be used as a variable/) }),
+    ]);
   });
 });

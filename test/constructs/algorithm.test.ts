@@ -51,8 +51,8 @@ describe('Algorithm', () => {
     expect(validateProxyConfig(config)).toEqual(config);
   });
 
-  test('subset weights reach the config, and subsets become DNS sources with their subset name', () => {
-    // GIVEN two subsets weighted 9:1
+  test('subset weights become the traffic split, and subsets become DNS sources with their subset name', () => {
+    // GIVEN two subsets split 9:1, the canary's pods weighing 2 each
     const c = chart();
     new LoadBalancedApp(c, 'hello', {
       name: 'hello',
@@ -63,14 +63,15 @@ describe('Algorithm', () => {
     // WHEN synthesized
     const config = proxyConfig(synthValid(c), 'hello-lb-gateway-') as {
       algorithm: unknown;
-      upstream: { port: number; sources: Array<Record<string, unknown>> };
+      upstream: { port: number; sources: Array<Record<string, unknown>>; trafficSplit?: unknown };
     };
-    // THEN
-    expect(config.algorithm).toEqual({ kind: 'weighted-round-robin', subsetWeights: { stable: 9, canary: 1 } });
+    // THEN the split is across subsets, and the per-endpoint weight stays on the canary's source
+    expect(config.algorithm).toEqual({ kind: 'weighted-round-robin' });
+    expect(config.upstream.trafficSplit).toEqual({ stable: 9, canary: 1 });
     expect(config.upstream.port).toBe(5678);
     expect(config.upstream.sources).toEqual([
-      expect.objectContaining({ kind: 'dns', subset: 'stable', weight: 1, hostname: 'hello-stable-headless.default.svc.cluster.local' }),
-      expect.objectContaining({ kind: 'dns', subset: 'canary', weight: 2, hostname: 'hello-canary-headless.default.svc.cluster.local' }),
+      expect.objectContaining({ kind: 'dns', subset: 'stable', weight: 1, hostname: 'hello-stable-headless.$(POD_NAMESPACE).svc.cluster.local' }),
+      expect.objectContaining({ kind: 'dns', subset: 'canary', weight: 2, hostname: 'hello-canary-headless.$(POD_NAMESPACE).svc.cluster.local' }),
     ]);
   });
 
@@ -95,20 +96,64 @@ describe('Algorithm', () => {
     ).toThrow(/consistentHash needs exactly one key, got 2/);
   });
 
-  test.each([-1, 0])('fails when a subset weight is %d', (weight) => {
+  test('fails when a subset weight is -1', () => {
     const c = chart();
     expect(
       () =>
         new LoadBalancedApp(c, 'hello', {
           container: ECHO,
           subsets: [{ name: 'stable' }],
-          algorithm: Algorithm.weightedRoundRobin({ subsetWeights: { stable: weight } }),
+          algorithm: Algorithm.weightedRoundRobin({ subsetWeights: { stable: -1 } }),
         }),
     ).toThrow(
-      new RegExp(
-        `^LB_CONFIG_INVALID: test/hello: .*\n  - algorithm\\.subsetWeights\\.stable \\(from algorithm subsetWeights\\.stable\\): .*>0 \\(got ${weight}\\); fix: name a declared subset and give it a weight > 0`,
-      ),
+      /^LB_CONFIG_INVALID: test\/hello: .*\n  - upstream\.trafficSplit\.stable \(from algorithm subsetWeights\.stable\): .*>=0 \(got -1\); fix: give every declared subset a share >= 0/,
     );
+  });
+
+  test('a subset weight of 0 is allowed: it drains the subset', () => {
+    const c = chart();
+    new LoadBalancedApp(c, 'hello', {
+      name: 'hello',
+      container: ECHO,
+      subsets: [{ name: 'stable' }, { name: 'canary' }],
+      trafficSplit: { stable: 1, canary: 0 },
+    });
+    const config = proxyConfig(synthValid(c), 'hello-lb-gateway-') as unknown as { upstream: { trafficSplit?: unknown } };
+    expect(config.upstream.trafficSplit).toEqual({ stable: 1, canary: 0 });
+  });
+
+  test('trafficSplit works with any algorithm, and the split is written once', () => {
+    const c = chart();
+    new LoadBalancedApp(c, 'hello', {
+      name: 'hello',
+      container: ECHO,
+      subsets: [{ name: 'stable', replicas: 10 }, { name: 'canary', replicas: 1 }],
+      algorithm: Algorithm.peakEwma(),
+      trafficSplit: { stable: 90, canary: 10 },
+    });
+    const config = proxyConfig(synthValid(c), 'hello-lb-gateway-') as unknown as { algorithm: { kind: string }; upstream: { trafficSplit?: unknown } };
+    expect(config.algorithm.kind).toBe('peak-ewma');
+    expect(config.upstream.trafficSplit).toEqual({ stable: 90, canary: 10 });
+  });
+
+  test('fails when the split is given twice', () => {
+    const c = chart();
+    expect(
+      () =>
+        new LoadBalancedApp(c, 'hello', {
+          container: ECHO,
+          subsets: [{ name: 'stable' }, { name: 'canary' }],
+          algorithm: Algorithm.weightedRoundRobin({ subsetWeights: { stable: 9, canary: 1 } }),
+          trafficSplit: { stable: 9, canary: 1 },
+        }),
+    ).toThrow(/test\/hello: trafficSplit .*set the split once: remove subsetWeights from Algorithm\.weightedRoundRobin\(\), or remove trafficSplit/);
+  });
+
+  test('fails when the split leaves a subset out, naming the prop', () => {
+    const c = chart();
+    expect(
+      () => new LoadBalancedApp(c, 'hello', { container: ECHO, subsets: [{ name: 'stable' }, { name: 'canary' }], trafficSplit: { stable: 90 } }),
+    ).toThrow(/upstream\.trafficSplit\.canary \(from trafficSplit\.canary\): subset "canary" has no share/);
   });
 
   test('fails when a subset weight names an unknown subset', () => {
@@ -120,7 +165,7 @@ describe('Algorithm', () => {
           subsets: [{ name: 'stable' }, { name: 'canary' }],
           algorithm: Algorithm.weightedRoundRobin({ subsetWeights: { stable: 9, canry: 1 } }),
         }),
-    ).toThrow(/LB_CONFIG_INVALID: test\/hello: .*\n  - algorithm\.subsetWeights\.canry \(from algorithm subsetWeights\.canry\): names subset "canry", which no discovery source declares; known subsets: stable, canary; fix: name a declared subset/);
+    ).toThrow(/LB_CONFIG_INVALID: test\/hello: .*\n  - upstream\.trafficSplit\.canry \(from algorithm subsetWeights\.canry\): names subset "canry", which no discovery source declares; known subsets: stable, canary; fix: give every declared subset a share/);
   });
 
   test('fails when peak EWMA decay is zero', () => {

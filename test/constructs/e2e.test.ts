@@ -32,8 +32,9 @@ function layOut(objects: Obj[], workload: Obj, root: string, host: string): stri
     if (!volume.configMap) continue;
     const cm = find(objects, 'ConfigMap', volume.configMap.name);
     for (const item of volume.configMap.items as Array<{ key: string; path: string }>) {
-      let content = cm.data![item.key];
-      if (item.key === 'config.json') content = content.split('hello-headless.default.svc.cluster.local').join(host);
+      // a binaryData value lands as its decoded bytes, as a kubelet writes it
+      let content: string | Buffer = cm.data?.[item.key] ?? Buffer.from(cm.binaryData![item.key], 'base64');
+      if (item.key === 'config.json') content = String(content).split('hello-headless.$(POD_NAMESPACE).svc.cluster.local').join(host);
       mkdirSync(path.join(root, mount.mountPath), { recursive: true });
       writeFileSync(path.join(root, mount.mountPath, item.path), content);
     }

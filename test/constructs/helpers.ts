@@ -16,6 +16,7 @@ export type Obj = {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   spec?: any;
   data?: Record<string, string>;
+  binaryData?: Record<string, string>;
   stringData?: Record<string, string>;
   immutable?: boolean;
 };

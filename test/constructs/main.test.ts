@@ -15,7 +15,9 @@ describe('the example app (src/main.ts)', () => {
   test('synthesizes a valid chart with gateway, sidecar consumer, migration and smoke test', () => {
     const chart = new HelloChart(Testing.app(), 'hello');
     const objects = Testing.synth(chart) as Obj[];
-    expect(validateManifests(objects, { external: { secrets: ['hello-credentials'] } })).toEqual([]);
+    // Issue 8, finding 12: no external objects assumed: every Secret and ConfigMap the pods need is in the output.
+    expect(validateManifests(objects)).toEqual([]);
+    expect(objects.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name)).toEqual(['hello-secret']);
     expect(find(objects, 'Deployment', 'hello').spec.replicas).toBe(3);
     expect(find(objects, 'Deployment', 'hello-gateway')).toBeDefined();
     const cfg = JSON.parse(objects.find((o) => o.metadata.name?.startsWith('hello-lb-gateway-'))!.data!['config.json']);

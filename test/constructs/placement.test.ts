@@ -43,7 +43,7 @@ describe('proxy placement', () => {
     ]);
     const volumes = podSpec(gw).volumes;
     expect(volumes[0].configMap).toEqual({ name: expect.stringMatching(/^hello-lb-gateway-[0-9a-f]{10}$/), items: [{ key: 'config.json', path: 'config.json' }] });
-    expect(volumes[1].configMap).toEqual({ name: expect.stringMatching(/^cdk8s-balancer-proxy-[0-9a-f]{10}$/), items: [{ key: 'proxy.js', path: 'proxy.js' }] });
+    expect(volumes[1].configMap).toEqual({ name: expect.stringMatching(/^cdk8s-balancer-proxy-[0-9a-f]{10}$/), items: [{ key: 'proxy.js', path: 'proxy.js' }, { key: 'proxy.js.br', path: 'proxy.js.br' }] });
     expect(JSON.stringify(podSpec(gw))).not.toContain('LB_DNS_SERVERS');
   });
 
@@ -57,7 +57,7 @@ describe('proxy placement', () => {
     expect(cfg.upstream).toEqual({
       name: 'hello',
       port: 5678,
-      sources: [{ kind: 'dns', subset: 'default', hostname: 'hello-headless.default.svc.cluster.local', weight: 1, family: 0, refreshIntervalMs: 5000 }],
+      sources: [{ kind: 'dns', subset: 'default', hostname: 'hello-headless.$(POD_NAMESPACE).svc.cluster.local', weight: 1, family: 0, refreshIntervalMs: 5000 }],
     });
   });
 
@@ -95,7 +95,7 @@ describe('proxy placement', () => {
     const cfg = proxyConfig(objects, 'hello-lb-sidecar-') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(cfg.listener).toEqual({ host: '127.0.0.1', port: 15001 });
     expect(cfg.admin).toEqual({ host: '0.0.0.0', port: 9901 });
-    expect(cfg.upstream.sources[0].hostname).toBe('hello-headless.default.svc.cluster.local');
+    expect(cfg.upstream.sources[0].hostname).toBe('hello-headless.$(POD_NAMESPACE).svc.cluster.local');
   });
 
   test('sidecar: ports and env var name are configurable, and two apps can share one consumer', () => {

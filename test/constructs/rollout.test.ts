@@ -84,16 +84,21 @@ describe('rollouts', () => {
     expect(bundleName(after)).not.toBe(bundleName(before));
   });
 
-  test('the bundle ConfigMap is immutable, named by the hash of its content and holds it under proxy.js', () => {
+  test('the bundle ConfigMap is immutable, named by the hash of its content, and holds the loader and the compressed bundle', () => {
     const { createHash } = jest.requireActual('node:crypto') as typeof import('node:crypto');
+    const zlib = jest.requireActual('node:zlib') as typeof import('node:zlib');
     const objects = synth({ proxy: { bundleFile: bundleA } });
-    const hash = createHash('sha256').update('console.log("bundle A");\n').digest('hex');
-    const cm = find(objects, 'ConfigMap', `cdk8s-balancer-proxy-${hash.slice(0, 10)}`);
+    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name?.startsWith('cdk8s-balancer-proxy-'))!;
     expect(cm.immutable).toBe(true);
-    expect(cm.data).toEqual({ 'proxy.js': 'console.log("bundle A");\n' });
+    expect(Object.keys(cm.data!)).toEqual(['proxy.js']);
+    expect(cm.data!['proxy.js']).toMatch(/^'use strict';\n\/\/ cdk8s-balancer proxy loader/);
+    const compressed = Buffer.from(cm.binaryData!['proxy.js.br'], 'base64');
+    expect(zlib.brotliDecompressSync(compressed).toString()).toBe('console.log("bundle A");\n');
+    const sha = (x: string | Buffer) => createHash('sha256').update(x).digest('hex');
+    expect(cm.metadata.name).toBe(`cdk8s-balancer-proxy-${sha(JSON.stringify([cm.data!['proxy.js'], sha(compressed)])).slice(0, 10)}`);
   });
 
-  test('one bundle ConfigMap per chart, however many apps use it', () => {
+  test('one bundle ConfigMap per namespace, however many apps use it', () => {
     const c = chart();
     new LoadBalancedApp(c, 'a', { name: 'a', container: ECHO });
     new LoadBalancedApp(c, 'b', { name: 'b', container: ECHO });
@@ -123,7 +128,7 @@ describe('rollouts', () => {
     expect(bundles.map((o) => o.metadata.namespace)).toEqual(['team-a', 'team-b']);
   });
 
-  test('the bundle file is read once per chart, not once per app', () => {
+  test('the bundle file is read once per namespace, not once per app', () => {
     const fs = jest.requireActual('node:fs') as typeof import('node:fs');
     const spy = jest.spyOn(fs, 'readFileSync');
     try {
@@ -139,22 +144,25 @@ describe('rollouts', () => {
     const { readFileSync } = jest.requireActual('node:fs') as typeof import('node:fs');
     const { DEFAULT_BUNDLE_FILE } = jest.requireActual('../../src/constructs/internal/proxy-bundle') as typeof import('../../src/constructs/internal/proxy-bundle');
     const objects = synth();
+    const zlib = jest.requireActual('node:zlib') as typeof import('node:zlib');
     const cm = objects.find((o) => o.metadata.name?.startsWith('cdk8s-balancer-proxy-'))!;
-    expect(cm.data!['proxy.js']).toBe(readFileSync(DEFAULT_BUNDLE_FILE, 'utf8'));
+    expect(zlib.brotliDecompressSync(Buffer.from(cm.binaryData!['proxy.js.br'], 'base64')).toString('utf8')).toBe(readFileSync(DEFAULT_BUNDLE_FILE, 'utf8'));
   });
 
-  test('fails when the bundle is missing, telling the user to run npm run build', () => {
+  test('fails when a given bundle file is missing, naming it and the prop', () => {
     const c = chart();
     expect(() => new LoadBalancedApp(c, 'hello', { container: ECHO, proxy: { bundleFile: '/nonexistent/proxy.bundle.js' } })).toThrow(
-      /^LB_BUNDLE_MISSING: test\/hello\/Gateway: the proxy bundle \/nonexistent\/proxy.bundle.js does not exist; fix: run `npm run build`/,
+      /^LB_BUNDLE_MISSING: test\/hello\/Gateway: the proxy bundle was not found \(looked at \/nonexistent\/proxy.bundle.js\); fix: point proxy.bundleFile at an existing file/,
     );
   });
 
   test('fails when the bundle is over the ConfigMap budget', () => {
     const c = chart();
-    const big = fakeBundle('x'.repeat(1024 * 1024));
+    // random bytes do not compress: ~1.07 MiB of them stay over the budget after brotli and base64
+    const { randomBytes } = jest.requireActual('node:crypto') as typeof import('node:crypto');
+    const big = fakeBundle(randomBytes(800 * 1024).toString('base64'));
     expect(() => new LoadBalancedApp(c, 'hello', { container: ECHO, proxy: { bundleFile: big } })).toThrow(
-      /LB_PROPS_INVALID: test\/hello\/Gateway: the proxy bundle .* is 1048576 bytes, over the 1032192-byte ConfigMap budget; fix: /,
+      /LB_PROPS_INVALID: test\/hello\/Gateway: the proxy bundle .* takes \d+ bytes compressed, over the 1032192-byte ConfigMap budget; fix: /,
     );
   });
 });

@@ -56,13 +56,17 @@ export function layOutContainer(
     const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === volume.configMap.name);
     if (!cm) throw new Error(`ConfigMap ${volume.configMap.name} mounted by ${pc.workload.metadata.name} is not in the output`);
     const items: { key: string; path: string }[] =
-      volume.configMap.items ?? Object.keys(cm.data ?? {}).map((key) => ({ key, path: key }));
+      volume.configMap.items ?? [...Object.keys(cm.data ?? {}), ...Object.keys(cm.binaryData ?? {})].map((key) => ({ key, path: key }));
     for (const item of items) {
       if (mount.subPath && mount.subPath !== item.path) continue;
       const target = mount.subPath ? path.join(root, mount.mountPath) : path.join(root, mount.mountPath, item.path);
       mkdirSync(path.dirname(target), { recursive: true });
-      writeFileSync(target, cm.data[item.key]);
-      files[item.key] = cm.data[item.key];
+      // A kubelet writes a binaryData value as its decoded bytes.
+      const text: string | undefined = cm.data?.[item.key];
+      const binary: string | undefined = cm.binaryData?.[item.key];
+      if (text === undefined && binary === undefined) throw new Error(`ConfigMap ${cm.metadata.name} has no key ${item.key}`);
+      writeFileSync(target, text ?? Buffer.from(binary as string, 'base64'));
+      if (text !== undefined) files[item.key] = text;
     }
   }
   const command = [...(pc.container.command ?? []), ...(pc.container.args ?? [])].map((arg: string) =>
@@ -167,9 +171,19 @@ export class ProxyProcess {
   }
 }
 
+/**
+ * The namespace the end-to-end pods "run" in, as `kubectl apply -n team-e2e -f dist/` would put them: the example
+ * chart sets none, so the proxies learn it from the downward API (metadata.namespace), filled in here.
+ */
+export const E2E_NAMESPACE = 'team-e2e';
+
 function containerEnv(pc: ProxyContainer): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const e of pc.container.env ?? []) if (typeof e.value === 'string') env[e.name] = e.value;
+  for (const e of pc.container.env ?? []) {
+    if (typeof e.value === 'string') env[e.name] = e.value;
+    else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') env[e.name] = E2E_NAMESPACE;
+    else if (e.valueFrom) throw new Error(`the harness cannot fill env ${e.name} from ${JSON.stringify(e.valueFrom)}`);
+  }
   return env;
 }
 

@@ -38,7 +38,7 @@ export function balancerConfigInput(app: ResolvedAppProps, sources: readonly Dis
     version: 1,
     listener: spec.listener,
     admin: { host: '0.0.0.0', port: spec.adminPort },
-    upstream: { name: app.name, port: app.balancedPort.number, sources: [...sources] },
+    upstream: { name: app.name, port: app.balancedPort.number, sources: [...sources], trafficSplit: app.trafficSplit },
     algorithm: app.algorithm.toConfig(),
     healthCheck: hc && {
       path: hc.path,
@@ -106,12 +106,12 @@ const factoryOf = (kind: string): string => `Algorithm.${kind.replace(/-(\w)/g, 
  * The prop behind a config field: `algorithm.decayMs` → `algorithm Algorithm.peakEwma({ decay })`. Undefined only
  * for a field no prop writes, which test/constructs/config-errors.test.ts proves does not happen.
  */
-export function configFieldOrigin(path: string, spec: ListenerSpec, algorithmKind: string, input?: ProxyConfigInput): Origin | undefined {
+export function configFieldOrigin(path: string, spec: ListenerSpec, algorithmKind: string, input?: ProxyConfigInput, trafficSplitProp = 'trafficSplit'): Origin | undefined {
   let m: RegExpExecArray | null;
   if ((m = /^upstream\.sources\.(\d+)\.weight$/.exec(path))) return { prop: `subsets[${m[1]}].weight`, fix: 'use a weight > 0; remove the subset to send it no traffic' };
   if ((m = /^upstream\.sources\.(\d+)(\..+)?$/.exec(path))) return { prop: `subsets[${m[1]}] (its discovery)`, fix: `the discovery source of the subset has a bad ${m[2]?.slice(1) ?? 'entry'}` };
-  if ((m = /^algorithm\.subsetWeights(\.(.+))?$/.exec(path))) {
-    return { prop: `algorithm subsetWeights${m[1] ?? ''}`, fix: 'name a declared subset and give it a weight > 0 (a small one such as 0.01 drains it)' };
+  if ((m = /^upstream\.trafficSplit(?:\.(.+))?$/.exec(path))) {
+    return { prop: m[1] ? `${trafficSplitProp}.${m[1]}` : trafficSplitProp, fix: 'give every declared subset a share >= 0, e.g. { stable: 90, canary: 10 } (0 drains a subset)' };
   }
   if (path === 'algorithm.key.name') {
     const key = input?.algorithm && 'key' in input.algorithm ? (input.algorithm.key as { source?: string }).source : undefined;
@@ -141,10 +141,10 @@ function valueAt(root: unknown, path: string): unknown {
   return cur;
 }
 
-function describe(issue: ConfigIssue, spec: ListenerSpec, input: ProxyConfigInput): string {
+function describe(issue: ConfigIssue, spec: ListenerSpec, input: ProxyConfigInput, trafficSplitProp: string): string {
   const written = asWritten(valueAt(input, issue.path));
   const message = written === undefined ? issue.message : issue.message.replace('(got null)', `(got ${written})`);
-  const origin = issue.path === '' ? undefined : configFieldOrigin(issue.path, spec, String(input.algorithm?.kind ?? 'round-robin'), input);
+  const origin = issue.path === '' ? undefined : configFieldOrigin(issue.path, spec, String(input.algorithm?.kind ?? 'round-robin'), input, trafficSplitProp);
   if (origin === undefined) return `  - ${issue.path || '(root)'}: ${message}`;
   return `  - ${issue.path} (from ${origin.prop}): ${message}${origin.fix ? `; fix: ${origin.fix}` : ''}`;
 }
@@ -163,7 +163,7 @@ export function buildBalancerConfig(scope: IConstruct, app: ResolvedAppProps, so
     throw new PropsError(
       'LB_CONFIG_INVALID',
       scope.node.path,
-      `the balancer config would be refused by the proxy; fix the props behind these fields:\n${e.issues.map((i) => describe(i, spec, input)).join('\n')}`,
+      `the balancer config would be refused by the proxy; fix the props behind these fields:\n${e.issues.map((i) => describe(i, spec, input, app.trafficSplitProp)).join('\n')}`,
     );
   }
 }

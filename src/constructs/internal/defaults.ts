@@ -66,7 +66,7 @@ export const DEFAULTS = {
   SubsetOptions: { weight: DNS_SOURCE.weight },
   GatewayOptions: { replicas: 2, port: CONFIG.listener.port, maxUnavailable: 1 },
   GatewayMetricsOptions: { service: true, scrapeAnnotations: true, podMonitor: false },
-  ConsumerOptions: { port: 15001, adminPort: CONFIG.admin.port },
+  ConsumerOptions: { port: 15001, adminPort: CONFIG.admin.port, hardenPod: true },
   AutoscalingOptions: { minReplicas: 2, cpuUtilization: 70 },
   DisruptionBudgetOptions: { maxUnavailable: 1 },
   SpreadOptions: { zones: false, whenUnsatisfiable: 'ScheduleAnyway' as 'ScheduleAnyway' | 'DoNotSchedule' },

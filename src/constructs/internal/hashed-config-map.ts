@@ -33,7 +33,8 @@ export class HashedConfigMap extends Construct {
     const sorted: Record<string, string> = {};
     for (const k of keys) sorted[k] = data[k];
     this.configMap = new kplus.ConfigMap(this, 'Resource', {
-      metadata: { name: `${baseName}-${this.hash.slice(0, 10)}`, namespace },
+      // The label lets `kubectl apply --prune -l app.kubernetes.io/managed-by=cdk8s-balancer` remove old hashed copies.
+      metadata: { name: `${baseName}-${this.hash.slice(0, 10)}`, namespace, labels: { 'app.kubernetes.io/managed-by': 'cdk8s-balancer' } },
       immutable: true,
       data: sorted,
     });

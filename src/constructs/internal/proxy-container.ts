@@ -6,7 +6,7 @@ import * as kplus from 'cdk8s-plus-27';
 import type { ProxyConfig } from '../../config';
 import type { ProxyImage } from '../proxy-image';
 import type { HashedConfigMap } from './hashed-config-map';
-import { BUNDLE_KEY, ProxyBundle, sha256 } from './proxy-bundle';
+import { BUNDLE_KEY, COMPRESSED_BUNDLE_KEY, ProxyBundle, sha256 } from './proxy-bundle';
 import { mountTmp, podVolume, restrictedContainer } from './security';
 
 /** Directory the bundle is mounted at; the proxy runs `node <dir>/proxy.js`. */
@@ -79,6 +79,8 @@ export function addProxyContainer(pod: kplus.AbstractPod, spec: ProxyContainerSp
     image: spec.image.image,
     imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
     command: [...proxyCommand(spec.image, spec.smoke), ...(spec.extraArgs ?? [])],
+    // The namespace the pod runs in, for discovery names written as $(POD_NAMESPACE) when no namespace was known.
+    envVariables: { POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE) },
     ports: spec.smoke
       ? []
       : [
@@ -110,7 +112,7 @@ export function addProxyContainer(pod: kplus.AbstractPod, spec: ProxyContainerSp
     const bundleVolume = podVolume(pod, bundleId, () =>
       kplus.Volume.fromConfigMap(pod, bundleId, spec.bundle.configMap, {
         name: `${spec.volumePrefix}-bundle`,
-        items: { [BUNDLE_KEY]: { path: BUNDLE_KEY } },
+        items: { [BUNDLE_KEY]: { path: BUNDLE_KEY }, [COMPRESSED_BUNDLE_KEY]: { path: COMPRESSED_BUNDLE_KEY } },
       }),
     );
     container.mount(spec.image.bundlePath.slice(0, spec.image.bundlePath.lastIndexOf('/')) || '/', bundleVolume, {

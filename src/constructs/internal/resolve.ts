@@ -6,6 +6,7 @@
 import { Chart, Names } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import { POD_NAMESPACE_REF } from '../../config/discovery';
 import { MAX_LABEL_LENGTH } from '../../internal/k8s-names';
 import type { ClientServiceOptions } from '../app-service';
 import type { DisruptionBudgetOptions, SubsetOptions } from '../app-subset';
@@ -51,6 +52,7 @@ export function resolveLoadBalancedAppProps(app: IConstruct, props: LoadBalanced
     name,
     namespace,
     objectNamespace: props.namespace,
+    dnsNamespace: props.namespace ?? Chart.of(app).namespace ?? POD_NAMESPACE_REF,
     clusterDomain: props.clusterDomain ?? D.clusterDomain,
     container: props.container,
     user,
@@ -67,6 +69,7 @@ export function resolveLoadBalancedAppProps(app: IConstruct, props: LoadBalanced
     disruptionBudget: resolveDisruptionBudget(props.disruptionBudget ?? {}),
     spread: { zones: props.spread?.zones ?? DEFAULTS.SpreadOptions.zones, whenUnsatisfiable: props.spread?.whenUnsatisfiable ?? DEFAULTS.SpreadOptions.whenUnsatisfiable },
     algorithm: props.algorithm ?? D.algorithm,
+    ...resolveTrafficSplit(app, props),
     protocol: props.protocol ?? D.protocol,
     discovery: props.discovery ?? D.discovery,
     healthCheck: props.healthCheck,
@@ -255,4 +258,15 @@ function resolveSmokeTest(app: IConstruct, smoke: SmokeTestOptions | boolean): R
     invalid(app, 'smokeTest.timeout', timeout.toHumanString(), `make it shorter than activeDeadline (${activeDeadline.toHumanString()}), or raise activeDeadline`);
   }
   return { timeout, backoffLimit: s.backoffLimit ?? D.backoffLimit, activeDeadline };
+}
+
+/** The split across subsets: the app's `trafficSplit`, or the older `Algorithm.weightedRoundRobin({ subsetWeights })`. */
+function resolveTrafficSplit(app: IConstruct, props: LoadBalancedAppProps): { trafficSplit?: Record<string, number>; trafficSplitProp: string } {
+  const legacy = props.algorithm?.subsetWeights ?? {};
+  const fromAlgorithm = Object.keys(legacy).length > 0 ? { ...legacy } : undefined;
+  if (props.trafficSplit !== undefined && fromAlgorithm !== undefined) {
+    invalid(app, 'trafficSplit', props.trafficSplit, 'set the split once: remove subsetWeights from Algorithm.weightedRoundRobin(), or remove trafficSplit');
+  }
+  if (props.trafficSplit !== undefined) return { trafficSplit: { ...props.trafficSplit }, trafficSplitProp: 'trafficSplit' };
+  return { trafficSplit: fromAlgorithm, trafficSplitProp: fromAlgorithm ? 'algorithm subsetWeights' : 'trafficSplit' };
 }

@@ -4,10 +4,11 @@
 import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import { Capabilities } from '../capabilities';
 import type { DiscoveryBinding } from '../discovery';
 
 /** cdk8s-plus-27's Capability enum lacks `ALL`, which the restricted profile requires dropping. */
-const ALL_CAPABILITIES = 'ALL' as kplus.Capability;
+const ALL_CAPABILITIES = Capabilities.ALL;
 
 /** A container security context that passes the restricted profile. */
 export function restrictedContainer(user: number, group: number): kplus.ContainerSecurityContextProps {

@@ -3,7 +3,8 @@
  */
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import type { ConsumerOptions, LoadBalancedApp } from '../load-balanced-app';
+import type { ConsumerOptions } from '../consumer-options';
+import type { LoadBalancedApp } from '../load-balanced-app';
 import { buildBalancerConfig, serializeConfig } from './balancer-config';
 import { guarded, invalid } from './checks';
 import { DEFAULTS } from './defaults';
@@ -11,6 +12,7 @@ import { HashedConfigMap } from './hashed-config-map';
 import { accessLabel, consumerChecksumAnnotation } from './labels';
 import { addProxyContainer, CONFIG_KEY, proxyChecksum, proxyGracePeriodSeconds } from './proxy-container';
 import { addScrapeAnnotations } from './observability';
+import { hardenConsumerPod } from './harden';
 import { ProxyBundle } from './proxy-bundle';
 import { addRuntimeDefaultSeccomp, podSpecPointer } from './security';
 import { podMetadata } from './workloads';
@@ -91,6 +93,7 @@ export function injectSidecar(app: LoadBalancedApp, consumer: kplus.AbstractPod,
   meta.addAnnotation(consumerChecksumAnnotation(app.name), proxyChecksum(configMap, bundle));
   addScrapeAnnotations(meta, adminPort);
   addRuntimeDefaultSeccomp(consumer);
+  if (options.hardenPod ?? DEFAULTS.ConsumerOptions.hardenPod) hardenConsumerPod(consumer, name);
   raiseGracePeriod(consumer, proxyGracePeriodSeconds(config));
   // The bundle may be created only now, after the consumer: order it first in the output, as a mount it needs.
   if (Chart.of(bundle) === Chart.of(consumer)) consumer.node.addDependency(bundle);

@@ -5,6 +5,7 @@
  * parameters as they are. Everything an algorithm needs from the outside world (randomness, time) comes in `deps`.
  */
 import type { AlgorithmConfig } from '../../config/algorithm';
+import type { ProxyConfig } from '../../config';
 import { ConsistentHashBalancer } from './consistent-hash';
 import { LeastConnectionsBalancer } from './least-connections';
 import { LeastUtilizationBalancer } from './least-utilization';
@@ -13,6 +14,7 @@ import { PowerOfTwoChoicesBalancer } from './power-of-two-choices';
 import { RandomBalancer } from './random';
 import { RoundRobinBalancer } from './round-robin';
 import type { Balancer, BalancerDeps } from './types';
+import { SplitBalancer } from './split';
 import { WeightedRoundRobinBalancer } from './weighted-round-robin';
 
 export type { Balancer, BalancerDeps, Endpoint, Outcome, PickContext } from './types';
@@ -31,14 +33,14 @@ export { PowerOfTwoChoicesBalancer } from './power-of-two-choices';
 export { RandomBalancer } from './random';
 export { RoundRobinBalancer } from './round-robin';
 export { WeightedRoundRobinBalancer } from './weighted-round-robin';
-export type { WeightedRoundRobinOptions } from './weighted-round-robin';
+export { SplitBalancer } from './split';
 
 export function createBalancer(algorithm: AlgorithmConfig, deps: BalancerDeps): Balancer {
   switch (algorithm.kind) {
     case 'round-robin':
       return new RoundRobinBalancer(deps);
     case 'weighted-round-robin':
-      return new WeightedRoundRobinBalancer({ subsetWeights: algorithm.subsetWeights });
+      return new WeightedRoundRobinBalancer();
     case 'random':
       return new RandomBalancer(deps);
     case 'least-connections':
@@ -54,6 +56,12 @@ export function createBalancer(algorithm: AlgorithmConfig, deps: BalancerDeps): 
     default:
       return unreachable(algorithm);
   }
+}
+
+/** The config's algorithm, inside a traffic split across subsets when the config has one. */
+export function createUpstreamBalancer(config: Pick<ProxyConfig, 'algorithm' | 'upstream'>, deps: BalancerDeps): Balancer {
+  const split = config.upstream.trafficSplit;
+  return split === undefined ? createBalancer(config.algorithm, deps) : new SplitBalancer(split, () => createBalancer(config.algorithm, deps));
 }
 
 function unreachable(algorithm: never): never {

@@ -10,9 +10,8 @@
  * Over any window of `total` picks each endpoint is chosen exactly weight_i times, and the picks of a heavy endpoint
  * are spread out rather than bunched: 5:1:1 gives a a b a c a a, not a a a a a b c.
  *
- * Weight: `subsetWeights[endpoint.subset]` when the config names the endpoint's subset, else `endpoint.weight`.
- * The override is applied here, inside this algorithm, because only this algorithm's config carries it; the pool's
- * `endpoint.weight` stays what discovery said, and the admin dump shows both.
+ * Weights are the endpoints' own (`endpoint.weight`, from discovery). Shares of traffic per subset are not weights:
+ * they are the config's `upstream.trafficSplit`, applied around any algorithm by {@link SplitBalancer}.
  *
  * Endpoints left out of a pick (ejected, or already tried by a retry) keep their `current`, as in nginx. New endpoints
  * start at 0. The per-endpoint states are looked up once per distinct eligible list and cached as an array aligned
@@ -42,17 +41,10 @@ function sameList(a: readonly Endpoint[], b: readonly Endpoint[]): boolean {
   return true;
 }
 
-export interface WeightedRoundRobinOptions {
-  /** Weight per endpoint subset; overrides `endpoint.weight`. */
-  readonly subsetWeights?: Readonly<Record<string, number>>;
-}
-
 export class WeightedRoundRobinBalancer implements Balancer {
   private readonly states = new Map<Endpoint, WrrState>();
   /** The two most recently used eligible lists, each with its states in the same order; [0] is the newer. */
   private aligned: [Aligned, Aligned] = [EMPTY, EMPTY];
-
-  public constructor(private readonly options: WeightedRoundRobinOptions = {}) {}
 
   public pick(endpoints: readonly Endpoint[], _ctx: PickContext): Endpoint | undefined {
     const n = endpoints.length;
@@ -85,12 +77,7 @@ export class WeightedRoundRobinBalancer implements Balancer {
 
   public describe(endpoint: Endpoint): Record<string, number | string | undefined> {
     const s = this.states.get(endpoint);
-    return { weight: this.weightOf(endpoint), discoveryWeight: endpoint.weight, current: s?.current };
-  }
-
-  /** The effective weight: the subset's override when configured, else the endpoint's own. */
-  public weightOf(endpoint: Endpoint): number {
-    return this.options.subsetWeights?.[endpoint.subset] ?? endpoint.weight;
+    return { weight: endpoint.weight, current: s?.current };
   }
 
   private align(endpoints: readonly Endpoint[]): WrrState[] {
@@ -108,7 +95,7 @@ export class WeightedRoundRobinBalancer implements Balancer {
   private stateOf(endpoint: Endpoint): WrrState {
     let s = this.states.get(endpoint);
     if (s === undefined) {
-      s = { weight: this.weightOf(endpoint), current: 0 };
+      s = { weight: endpoint.weight, current: 0 };
       this.states.set(endpoint, s);
     }
     return s;

@@ -25,8 +25,6 @@ export interface DiscoveryOptions {
 
 export function startDiscovery(config: ProxyConfig, opts: DiscoveryOptions): Discovery {
   const set = new EndpointSet();
-  const subsetWeights = config.algorithm.kind === 'weighted-round-robin' ? config.algorithm.subsetWeights : undefined;
-  const weightOf = (subset: string, own: number): number => subsetWeights?.[subset] ?? own;
   const log = opts.log;
   set.onChange((c) => {
     for (const e of c.added) log.info('endpoint added', { endpoint: e.id, subset: e.subset, weight: e.weight });
@@ -37,11 +35,11 @@ export function startDiscovery(config: ProxyConfig, opts: DiscoveryOptions): Dis
   config.upstream.sources.forEach((source, i) => {
     const name = `${source.kind}#${i}`;
     if (source.kind === 'static') {
-      set.reset(name, staticSpecs(source, config.upstream.port, weightOf));
+      set.reset(name, staticSpecs(source, config.upstream.port));
       return;
     }
     const servers = opts.dnsServers ?? source.servers;
-    const weight = weightOf(source.subset, source.weight);
+    const weight = source.weight;
     watches.push(
       new DnsWatch({
         hostname: source.hostname,

@@ -6,15 +6,11 @@ export interface StaticSourceSpec {
   readonly endpoints: readonly { readonly address: string; readonly port?: number; readonly weight: number }[];
 }
 
-export function staticSpecs(
-  source: StaticSourceSpec,
-  defaultPort: number,
-  weightOf: (subset: string, own: number) => number,
-): EndpointSpec[] {
+export function staticSpecs(source: StaticSourceSpec, defaultPort: number): EndpointSpec[] {
   return source.endpoints.map((e) => ({
     address: e.address,
     port: e.port ?? defaultPort,
-    weight: weightOf(source.subset, e.weight),
+    weight: e.weight,
     subset: source.subset,
   }));
 }

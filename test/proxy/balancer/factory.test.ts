@@ -3,12 +3,14 @@ import type { AlgorithmInput } from '../../../src/config/algorithm';
 import {
   ConsistentHashBalancer,
   createBalancer,
+  createUpstreamBalancer,
   LeastConnectionsBalancer,
   LeastUtilizationBalancer,
   PeakEwmaBalancer,
   PowerOfTwoChoicesBalancer,
   RandomBalancer,
   RoundRobinBalancer,
+  SplitBalancer,
   WeightedRoundRobinBalancer,
 } from '../../../src/proxy/balancer';
 import { deps, endpoints } from './helpers';
@@ -47,11 +49,14 @@ describe('createBalancer', () => {
     expect(createBalancer(AlgorithmSchema.parse(minimal(kind)), deps())).toBeInstanceOf(classes[kind] as never);
   });
 
-  test('passes subset weights through to weighted round robin', () => {
-    const balancer = createBalancer(
-      AlgorithmSchema.parse({ kind: 'weighted-round-robin', subsetWeights: { canary: 3 } }),
+  test('wraps the algorithm in a split across subsets only when the config has a traffic split', () => {
+    const upstream = { name: 'app', port: 80, sources: [] };
+    const plain = createUpstreamBalancer({ algorithm: AlgorithmSchema.parse(minimal('round-robin')), upstream }, deps());
+    expect(plain).toBeInstanceOf(RoundRobinBalancer);
+    const split = createUpstreamBalancer(
+      { algorithm: AlgorithmSchema.parse(minimal('peak-ewma')), upstream: { ...upstream, trafficSplit: { stable: 9, canary: 1 } } },
       deps(),
-    ) as WeightedRoundRobinBalancer;
-    expect(balancer.weightOf({ ...endpoints(1)[0], subset: 'canary' })).toBe(3);
+    );
+    expect(split).toBeInstanceOf(SplitBalancer);
   });
 });

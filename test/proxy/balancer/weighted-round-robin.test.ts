@@ -39,17 +39,16 @@ describe('WeightedRoundRobinBalancer (smooth, nginx)', () => {
     expect(sequence(wrr, list, cycle)).toBe(expected);
   });
 
-  test('subset weights override the endpoint weight', () => {
+  test('the weight is the endpoint\'s own, whatever its subset', () => {
     const list = [
-      endpoint('a', { weight: 1, subset: 'stable' }),
+      endpoint('a', { weight: 5, subset: 'stable' }),
       endpoint('b', { weight: 1, subset: 'canary' }),
       endpoint('c', { weight: 1, subset: 'canary' }),
     ];
-    const wrr = new WeightedRoundRobinBalancer({ subsetWeights: { stable: 5 } });
+    const wrr = new WeightedRoundRobinBalancer();
     wrr.onEndpointsChanged(list);
     expect(sequence(wrr, list, 7)).toBe('a a b a c a a');
-    expect(wrr.describe(list[0])).toMatchObject({ weight: 5, discoveryWeight: 1 });
-    expect(wrr.describe(list[1])).toMatchObject({ weight: 1, discoveryWeight: 1 });
+    expect(wrr.describe(list[0])).toMatchObject({ weight: 5 });
   });
 
   test('shares match the weights over many picks', () => {
