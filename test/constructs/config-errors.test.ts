@@ -39,6 +39,7 @@ describe('config errors speak props', () => {
     ['timeouts.idleMs', { timeouts: { idle: Duration.millis(0) } }, 'timeouts.idle', '(got 0)'],
     ['timeouts.clientIdleMs', { timeouts: { clientIdle: Duration.millis(0) } }, 'timeouts.clientIdle', '(got 0)'],
     ['drainMs', { proxy: { drain: Duration.millis(NaN) } }, 'proxy.drain', '(got NaN)'],
+    ['upstream.trafficSplit.canary', { subsets: [{ name: 'stable' }, { name: 'canary' }], trafficSplit: { stable: 90, canary: NaN } }, 'trafficSplit.canary', '(got NaN)'],
     // cdk8s itself would throw "1.5 must be a whole number of millis." with no construct path
     ['healthCheck.timeoutMs', { healthCheck: { timeout: Duration.millis(1.5) } }, 'healthCheck.timeout', '(got 1.5)'],
     ['shutdownDelayMs', { proxy: { shutdownDelay: Duration.millis(NaN) } }, 'proxy.shutdownDelay', '(got NaN)'],
@@ -74,6 +75,7 @@ describe('config errors speak props', () => {
         container: ECHO,
         algorithm,
         subsets: [{ name: 'stable', weight: 9 }, { name: 'canary', weight: 1 }],
+        trafficSplit: { stable: 90, canary: 10 },
         healthCheck: { path: '/h', interval: Duration.seconds(5), timeout: Duration.seconds(1), healthyThreshold: 2, unhealthyThreshold: 3 },
         outlierDetection: { consecutiveFailures: 5, baseEjection: Duration.seconds(30), maxEjection: Duration.minutes(5), maxEjectionPercent: 50 },
         retries: { attempts: 2, retryOn: ['reset'], budgetRatio: 0.2 },
