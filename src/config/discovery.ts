@@ -51,7 +51,40 @@ export const DnsSourceSchema = z
   })
   .strict();
 
-export const DiscoverySourceSchema = z.discriminatedUnion('kind', [StaticSourceSchema, DnsSourceSchema]);
+/** The ServiceAccount mount every pod gets when it mounts a token. */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export const EndpointSlicesSourceSchema = z
+  .object({
+    kind: z.literal('endpoint-slices'),
+    subset: z.string().min(1).default('default'),
+    service: z
+      .string()
+      .regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Service name (a DNS-1035 label)')
+      .describe('Service whose EndpointSlices are watched: those labelled kubernetes.io/service-name=<service>.'),
+    namespace: z
+      .string()
+      .min(1)
+      .default(POD_NAMESPACE_REF)
+      .describe(`Namespace of the Service; ${POD_NAMESPACE_REF} (the default) is the proxy pod's own (env POD_NAMESPACE).`),
+    portName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Name of the slice port to use; by default the slices' first port, else upstream.port."),
+    weight: z.number().positive().default(1).describe('Weight of every endpoint of these slices.'),
+    apiServer: z
+      .string()
+      .url()
+      .optional()
+      .describe('API server URL; by default https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT, as in a pod.'),
+    tokenFile: z.string().min(1).default(`${SERVICE_ACCOUNT_DIR}/token`).describe('Bearer token, re-read on every request.'),
+    caFile: z.string().min(1).default(`${SERVICE_ACCOUNT_DIR}/ca.crt`).describe("CA bundle the API server's certificate is checked against."),
+    resyncMs: ms.default(300_000).describe('Longest watch before it is renewed (the API server may end it sooner).'),
+  })
+  .strict();
+
+export const DiscoverySourceSchema = z.discriminatedUnion('kind', [StaticSourceSchema, DnsSourceSchema, EndpointSlicesSourceSchema]);
 
 export type DiscoverySource = z.output<typeof DiscoverySourceSchema>;
 export type DiscoverySourceInput = z.input<typeof DiscoverySourceSchema>;

@@ -40,6 +40,7 @@ export type {
   ProxyConfig,
   ProxyConfigInput,
   RetriesConfig,
+  SlowStartConfig,
   TimeoutsConfig,
 } from './schema';
 export { checkProxyConfig, ConfigError, proxyConfigJsonSchema, validateProxyConfig } from './validate';

@@ -108,6 +108,28 @@ export const LimitsSchema = z
   })
   .strict();
 
+export const SlowStartSchema = z
+  .object({
+    windowMs: ms.describe('How long a new or recovered endpoint ramps up to its full share.'),
+    aggression: z
+      .number()
+      .positive()
+      .finite()
+      .default(1)
+      .describe('Shape of the ramp: share factor (t / window)^(1 / aggression); 1 is linear, above 1 ramps faster early.'),
+    minWeightPercent: z
+      .number()
+      .min(1)
+      .max(100)
+      .default(10)
+      .describe('Share factor at the start of the ramp, in percent, so a new endpoint is not starved of samples.'),
+  })
+  .strict()
+  .describe(
+    "Envoy's slow start: an endpoint added after the first discovery, back from ejection or from failing health " +
+      'checks takes a growing share of new requests over windowMs. Not applied while every endpoint is ramping (a first start).',
+  );
+
 export const AdminSchema = z
   .object({
     host: host.default('0.0.0.0'),
@@ -148,6 +170,7 @@ export const ProxyConfigSchema = z
       .describe('On SIGTERM, keep accepting (not ready) this long before closing the listener, while endpoints update.'),
     drainMs: ms.default(20_000).describe('On SIGTERM, after shutdownDelayMs, time in-flight requests get to finish.'),
     logging: LoggingSchema.default({ level: 'info', accessLog: false }),
+    slowStart: SlowStartSchema.optional(),
   })
   .strict();
 
@@ -158,5 +181,6 @@ export type ProxyConfigInput = z.input<typeof ProxyConfigSchema>;
 export type HealthCheckConfig = z.output<typeof HealthCheckSchema>;
 export type OutlierDetectionConfig = z.output<typeof OutlierDetectionSchema>;
 export type RetriesConfig = z.output<typeof RetriesSchema>;
+export type SlowStartConfig = z.output<typeof SlowStartSchema>;
 export type TimeoutsConfig = z.output<typeof TimeoutsSchema>;
 export type LimitsConfig = z.output<typeof LimitsSchema>;

@@ -129,10 +129,13 @@ export class AppSubset extends Construct {
   public readonly disruptionBudget?: PodDisruptionBudget;
   /** What the app's discovery gives this subset: its source in the proxy config. */
   public readonly discovery: DiscoveryBinding;
+  /** The app's props, resolved, as the subset was built from them. */
+  public readonly appProps: ResolvedAppProps;
 
   constructor(scope: Construct, id: string, props: AppSubsetProps) {
     super(scope, id);
     const { app, subset } = props;
+    this.appProps = app;
     this.name = subset.name;
     this.weight = subset.weight;
     this.replicas = subset.replicas;

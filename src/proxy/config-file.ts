@@ -24,21 +24,27 @@ export function expandPodNamespace(json: unknown, env: NodeJS.ProcessEnv, file: 
   if (!Array.isArray(sources)) return json;
   const ns = env.POD_NAMESPACE;
   sources.forEach((s: unknown, i) => {
-    const source = s as { hostname?: unknown } | null;
-    if (typeof source?.hostname !== 'string' || !source.hostname.includes(POD_NAMESPACE_REF)) return;
-    if (ns === undefined || !NAMESPACE.test(ns)) {
-      throw new ConfigError(
-        'LB_CONFIG_INVALID',
-        [
-          {
-            path: `upstream.sources.${i}.hostname`,
-            message: `${JSON.stringify(source.hostname)} needs the pod's namespace, but env POD_NAMESPACE is ${ns === undefined ? 'not set' : JSON.stringify(ns)}; fix: set POD_NAMESPACE from the downward API (valueFrom.fieldRef.fieldPath: metadata.namespace), as the cdk8s-balancer constructs do`,
-          },
-        ],
-        file,
-      );
+    const source = s as { kind?: unknown; hostname?: unknown; namespace?: unknown } | null;
+    if (source === null || typeof source !== 'object') return;
+    // An endpoint-slices source without a namespace means the pod's own: the schema's default is the variable.
+    if (source.kind === 'endpoint-slices' && source.namespace === undefined) source.namespace = POD_NAMESPACE_REF;
+    for (const field of ['hostname', 'namespace'] as const) {
+      const value = source[field];
+      if (typeof value !== 'string' || !value.includes(POD_NAMESPACE_REF)) continue;
+      if (ns === undefined || !NAMESPACE.test(ns)) {
+        throw new ConfigError(
+          'LB_CONFIG_INVALID',
+          [
+            {
+              path: `upstream.sources.${i}.${field}`,
+              message: `${JSON.stringify(value)} needs the pod's namespace, but env POD_NAMESPACE is ${ns === undefined ? 'not set' : JSON.stringify(ns)}; fix: set POD_NAMESPACE from the downward API (valueFrom.fieldRef.fieldPath: metadata.namespace), as the cdk8s-balancer constructs do`,
+            },
+          ],
+          file,
+        );
+      }
+      source[field] = value.replaceAll(POD_NAMESPACE_REF, ns);
     }
-    source.hostname = source.hostname.replaceAll(POD_NAMESPACE_REF, ns);
   });
   return json;
 }

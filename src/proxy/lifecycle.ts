@@ -67,12 +67,13 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
     queued: () => router?.admission.queued ?? 0,
     activeRequests: () => router?.active ?? 0,
     ready: () => !draining && router !== undefined && router.hasEligible(),
+    staleSeconds: () => discovery.staleSeconds(),
   };
   const metrics = new ProxyMetrics(view, o.defaultMetrics ?? true);
   router = new Router({ config, set: discovery.set, balancer, pools, clock, metrics, log, now });
   const r = router;
   const checker = config.healthCheck
-    ? new ActiveHealthChecker(config.healthCheck, log, () => r.eligibility.invalidate())
+    ? new ActiveHealthChecker(config.healthCheck, log, (ep) => (ep.healthy ? r.onRecovered(ep) : r.eligibility.invalidate()))
     : undefined;
   if (checker) {
     for (const ep of discovery.set.all()) checker.add(ep);

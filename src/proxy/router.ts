@@ -9,6 +9,7 @@ import type { Balancer } from './balancer/types';
 import type { Deadlines } from './deadlines';
 import type { EndpointSet, UpstreamEndpoint } from './discovery/endpoint-set';
 import { Eligibility } from './health/eligibility';
+import { SlowStart } from './health/slow-start';
 import { OutlierDetector } from './health/outlier';
 import { headerRecord, RequestIds } from './http/headers';
 import type { Logger } from './log';
@@ -27,6 +28,8 @@ export interface RouterDeps {
   readonly metrics: ProxyMetrics;
   readonly log: Logger;
   readonly now: () => number;
+  /** Uniform in [0, 1), for slow start; Math.random by default. */
+  readonly random?: () => number;
 }
 
 export class Router {
@@ -39,6 +42,8 @@ export class Router {
   public readonly log: Logger;
   public readonly now: () => number;
   public readonly eligibility: Eligibility;
+  /** Slow start of new and recovered endpoints, when the config asks for it. */
+  public readonly slowStart: SlowStart | undefined;
   public readonly outlier: OutlierDetector;
   public readonly budget: RetryBudget;
   public readonly admission: Admission;
@@ -73,6 +78,7 @@ export class Router {
       },
       onReturn: (ep) => {
         this.eligibility.invalidate();
+        this.slowStart?.begin(ep);
         d.log.info('endpoint returned: a probe request succeeded', { endpoint: ep.id });
       },
       onProbeFailed: () => this.eligibility.invalidate(),
@@ -83,8 +89,11 @@ export class Router {
     this.maxPerEndpoint = c.limits.maxInFlightPerEndpoint;
     this.loadHeader = c.algorithm.kind === 'least-utilization' ? c.algorithm.header.toLowerCase() : undefined;
     this.accessLog = c.logging.accessLog;
+    this.slowStart = c.slowStart && new SlowStart(c.slowStart, d.now, d.random ?? Math.random);
     d.set.onChange((change) => {
       for (const ep of change.removed) d.pools.retire(ep);
+      // Endpoints that join a pool that already serves ramp up; the first ones (a first start) do not.
+      if (this.slowStart && change.all.length > change.added.length) for (const ep of change.added) this.slowStart.begin(ep);
       d.balancer.onEndpointsChanged(change.all);
       this.eligibility.invalidate();
     });
@@ -124,12 +133,21 @@ export class Router {
       return 'none';
     }
     const picked = this.balancer.pick(list, { hashKey }) as UpstreamEndpoint | undefined;
-    return picked ?? 'none';
+    if (picked === undefined) return 'none';
+    if (this.slowStart === undefined || this.slowStart.keeps(picked, list)) return picked;
+    // A ramping endpoint passed up: the algorithm chooses again among the others.
+    return (this.balancer.pick(list.filter((e) => e !== picked), { hashKey }) as UpstreamEndpoint | undefined) ?? picked;
   }
 
   /** True when an endpoint outside `tried` could take a try now. */
   public hasAlternative(tried: readonly UpstreamEndpoint[]): boolean {
     return this.eligibility.forTry(this.maxPerEndpoint, tried).length > 0;
+  }
+
+  /** An endpoint passed its health checks again: it ramps up like a new one. */
+  public onRecovered(ep: UpstreamEndpoint): void {
+    this.eligibility.invalidate();
+    this.slowStart?.begin(ep);
   }
 
   /** True when at least one endpoint could take a request now or soon (readiness). */

@@ -49,8 +49,11 @@ describe('dependency direction: constructs -> config <- proxy', () => {
   test('token mounting and the ServiceAccount of our pods are set in one place, from the discovery bindings', () => {
     const writers = files.filter((f) => /automountServiceAccountToken\s*:/.test(read(path.join(CONSTRUCTS, f))));
     expect(writers).toEqual(['internal/security.ts']);
+    // discovery.ts makes the binding (Discovery.bind names the account); only security.ts puts it on pods.
     const accounts = files.filter((f) => /serviceAccount\s*:/.test(read(path.join(CONSTRUCTS, f))));
-    expect(accounts).toEqual(['internal/security.ts']);
+    expect(accounts).toEqual(['discovery.ts', 'internal/security.ts']);
+    const patches = files.filter((f) => /serviceAccountName|automountServiceAccountToken`/.test(read(path.join(CONSTRUCTS, f))));
+    expect(patches).toEqual(['internal/security.ts']);
   });
 
   test('every source file stays under 400 lines', () => {

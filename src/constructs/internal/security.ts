@@ -4,6 +4,7 @@
 import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import { invalid } from './checks';
 import { Capabilities } from '../capabilities';
 import type { DiscoveryBinding } from '../discovery';
 
@@ -40,6 +41,23 @@ export function podApiAccess(bindings: readonly DiscoveryBinding[] = []): PodApi
   const accounts = [...new Set(bindings.map((b) => b.serviceAccount).filter((a) => a !== undefined))];
   if (accounts.length > 1) throw new Error(`discovery bound ${accounts.length} ServiceAccounts, but a pod runs as one`);
   return accounts.length === 0 ? { automountServiceAccountToken: false } : { serviceAccount: accounts[0], automountServiceAccountToken: true };
+}
+
+/**
+ * Runs the consumer's pod as the discovery ServiceAccount when discovery reads the Kubernetes API (EndpointSlices),
+ * with its token mounted; a consumer that has a ServiceAccount of its own cannot also run as ours.
+ */
+export function useDiscoveryAccount(consumer: kplus.AbstractPod, bindings: readonly DiscoveryBinding[]): void {
+  const access = podApiAccess(bindings);
+  if (access.serviceAccount === undefined) return;
+  const own = consumer.serviceAccount;
+  if (own !== undefined && own.name !== access.serviceAccount.name) {
+    invalid(consumer, 'consumer serviceAccount', own.name, `EndpointSlice discovery runs the sidecar as ${access.serviceAccount.name}, and a pod has one ServiceAccount: drop yours, or use Discovery.dns() for this app`);
+  }
+  const obj = ApiObject.of(consumer);
+  const base = podSpecPointer(obj.kind);
+  obj.addJsonPatch(JsonPatch.add(`${base}/serviceAccountName`, access.serviceAccount.name));
+  obj.addJsonPatch(JsonPatch.add(`${base}/automountServiceAccountToken`, true));
 }
 
 /** JSON pointer of the pod spec inside an object of this kind. */

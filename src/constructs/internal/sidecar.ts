@@ -14,7 +14,7 @@ import { addProxyContainer, CONFIG_KEY, proxyChecksum, proxyGracePeriodSeconds }
 import { addScrapeAnnotations } from './observability';
 import { hardenConsumerPod } from './harden';
 import { ProxyBundle } from './proxy-bundle';
-import { addRuntimeDefaultSeccomp, podSpecPointer } from './security';
+import { addRuntimeDefaultSeccomp, podSpecPointer, useDiscoveryAccount } from './security';
 import { podMetadata } from './workloads';
 
 /** Kubernetes' termination grace period when a pod sets none. */
@@ -94,6 +94,7 @@ export function injectSidecar(app: LoadBalancedApp, consumer: kplus.AbstractPod,
   addScrapeAnnotations(meta, adminPort);
   addRuntimeDefaultSeccomp(consumer);
   if (options.hardenPod ?? DEFAULTS.ConsumerOptions.hardenPod) hardenConsumerPod(consumer, name);
+  useDiscoveryAccount(consumer, app.subsets.map((sub) => sub.discovery));
   raiseGracePeriod(consumer, proxyGracePeriodSeconds(config));
   // The bundle may be created only now, after the consumer: order it first in the output, as a mount it needs.
   if (Chart.of(bundle) === Chart.of(consumer)) consumer.node.addDependency(bundle);

@@ -14,6 +14,10 @@ export interface EndpointSpec {
   readonly port: number;
   readonly weight: number;
   readonly subset: string;
+  /** Serving but terminating (EndpointSlices): a last resort for new requests. Unset means false. */
+  readonly terminating?: boolean;
+  /** Topology zone, when the source knows it. */
+  readonly zone?: string;
 }
 
 /** The pool's view of one backend. Balancers see it through the {@link Endpoint} interface. */
@@ -29,6 +33,12 @@ export class UpstreamEndpoint implements Endpoint {
   public probing = false;
   public probeWaitMs = 0;
   public consecutiveFailures = 0;
+  /** Serving but terminating: new requests only when no other endpoint is eligible; in-flight ones finish. */
+  public terminating = false;
+  /** Topology zone, when discovery knows it. */
+  public zone: string | undefined;
+  /** When its slow-start ramp began (ms, the router's clock); 0 when not ramping. */
+  public rampStart = 0;
   /** Responses below 500. */
   public successes = 0;
   /** 5xx responses, connect failures, resets and timeouts. */
@@ -92,8 +102,9 @@ export class EndpointSet {
     const added: UpstreamEndpoint[] = [];
     const removed: UpstreamEndpoint[] = [];
     for (const id of [...held]) if (!wanted.has(id)) this.release(source, held, id, removed);
-    for (const [id, spec] of wanted) this.hold(source, id, spec, added);
-    return this.commit(added, removed);
+    let changed = false;
+    for (const [id, spec] of wanted) changed = this.hold(source, id, spec, added) || changed;
+    return this.commit(added, removed, changed);
   }
 
   public add(source: string, spec: EndpointSpec): EndpointChange {
@@ -109,15 +120,25 @@ export class EndpointSet {
     return this.commit([], removed);
   }
 
-  private hold(source: string, id: string, spec: EndpointSpec, added: UpstreamEndpoint[]): void {
+  /** Holds `id` for `source`; true when an endpoint held before changed its terminating flag. */
+  private hold(source: string, id: string, spec: EndpointSpec, added: UpstreamEndpoint[]): boolean {
     let held = this.owners.get(source);
     if (!held) this.owners.set(source, (held = new Set()));
-    if (held.has(id)) return;
+    const known = this.byId.get(id);
+    const terminating = spec.terminating ?? false;
+    if (known) {
+      held.add(id);
+      if (known.terminating === terminating) return false;
+      known.terminating = terminating;
+      return true;
+    }
     held.add(id);
-    if (this.byId.has(id)) return;
     const ep = new UpstreamEndpoint(id, spec.address, spec.port, spec.weight, spec.subset);
+    ep.terminating = terminating;
+    ep.zone = spec.zone;
     this.byId.set(id, ep);
     added.push(ep);
+    return false;
   }
 
   private release(source: string, held: Set<string>, id: string, removed: UpstreamEndpoint[]): void {
@@ -129,8 +150,8 @@ export class EndpointSet {
     removed.push(ep);
   }
 
-  private commit(added: UpstreamEndpoint[], removed: UpstreamEndpoint[]): EndpointChange {
-    if (added.length === 0 && removed.length === 0) return { added, removed, all: this.list };
+  private commit(added: UpstreamEndpoint[], removed: UpstreamEndpoint[], changed = false): EndpointChange {
+    if (added.length === 0 && removed.length === 0 && !changed) return { added, removed, all: this.list };
     // Insertion order of the map: survivors keep their positions, newcomers go to the end (stable for round robin).
     this.list = [...this.byId.values()];
     this.version++;

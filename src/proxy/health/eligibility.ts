@@ -36,7 +36,16 @@ export class Eligibility {
     // No ejection pending: the clock cannot change the answer, so the common case reads no clock.
     if (version === this.cachedVersion && (this.validUntil === Infinity || this.now() < this.validUntil)) return this.cached;
     const now = this.now();
-    const all = this.source.all();
+    const every = this.source.all();
+    // Terminating endpoints (serving while they shut down) are a last resort: left out while any other is there.
+    let all = every;
+    for (const e of every) {
+      if (e.terminating) {
+        const active = every.filter((x) => !x.terminating);
+        if (active.length > 0) all = active;
+        break;
+      }
+    }
     const good: UpstreamEndpoint[] = [];
     let nextExpiry = Infinity;
     this.probeDue = undefined;

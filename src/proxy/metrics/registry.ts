@@ -18,6 +18,8 @@ export interface StateView {
   queued(): number;
   activeRequests(): number;
   ready(): boolean;
+  /** Seconds the discovery view may have been stale; 0 when current (or for sources that cannot tell). */
+  staleSeconds?(): number;
 }
 
 const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
@@ -117,6 +119,7 @@ export class ProxyMetrics {
     gauge('endpointsTotal', () => view.endpoints().length);
     gauge('panicMode', () => (view.panic() ? 1 : 0));
     gauge('ready', () => (view.ready() ? 1 : 0));
+    gauge('discoveryStale', () => view.staleSeconds?.() ?? 0);
     new Gauge({
       ...spec('endpointInFlight'),
       registers,

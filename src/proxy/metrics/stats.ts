@@ -58,6 +58,11 @@ export const STATS = {
     type: 'gauge',
   },
   endpointsTotal: { name: 'lb_endpoints_total', help: 'Endpoints known to discovery.', type: 'gauge' },
+  discoveryStale: {
+    name: 'lb_discovery_stale_seconds',
+    help: 'How long the endpoint view may have been out of date (a Kubernetes API watch down); 0 while current.',
+    type: 'gauge',
+  },
   panicMode: { name: 'lb_panic_mode', help: '1 while balancing over all endpoints (panic mode).', type: 'gauge' },
   endpointInFlight: {
     name: 'lb_endpoint_rq_active',
