@@ -19,7 +19,7 @@ export { ExternalTrafficPolicy, SessionAffinity, UnhealthyPodEvictionPolicy } fr
 export { PropsError } from './constructs/errors';
 export type { PropsErrorCode } from './constructs/errors';
 export { Gateway } from './constructs/gateway';
-export type { GatewayOptions, GatewayProps } from './constructs/gateway';
+export type { GatewayMetricsOptions, GatewayOptions, GatewayProps } from './constructs/gateway';
 export type { MigrationJobOptions, SmokeTestOptions } from './constructs/jobs';
 export { LoadBalancedApp } from './constructs/load-balanced-app';
 export type { LoadBalancedAppProps } from './constructs/load-balanced-app';

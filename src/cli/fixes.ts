@@ -42,6 +42,19 @@ export const FIXES: Readonly<Record<ProblemCode, string>> = {
   HARDEN_IMAGE_NOT_PINNED: 'use a version tag other than latest (image:1.2.3) or a digest (image@sha256:...)',
   HARDEN_RESOURCE_REQUESTS: 'set resources.requests.cpu and resources.requests.memory on the container',
   SECRET_VALUE_EXPOSED: 'reference the Secret (env valueFrom.secretKeyRef, envFrom or a volume) instead of copying its value',
+  SERVICE_PORT_INVALID: 'give each Service port a unique DNS-1123 name (required when there are several ports) and a port in 1-65535',
+  SERVICE_NODE_PORT_RANGE: 'use a nodePort in 30000-32767, or leave it out and let Kubernetes choose one',
+  SERVICE_FIELD_FORBIDDEN: 'remove the field, or change spec.type to NodePort or LoadBalancer where it applies',
+  SESSION_AFFINITY_INVALID: 'set sessionAffinity: ClientIP with a timeoutSeconds of 1-86400, or remove sessionAffinityConfig',
+  CONTAINER_PORT_INVALID: 'give each container port a unique IANA service name (at most 15 characters) and a number in 1-65535',
+  SELECTOR_VOLATILE_LABEL: 'select on labels that stay the same across releases (app, component), not on a version, hash or checksum',
+  WORKLOAD_INVALID: 'correct the workload field as the message says (for example maxSurge and maxUnavailable cannot both be 0)',
+  PDB_INVALID: 'set one of minAvailable and maxUnavailable, not both',
+  HPA_INVALID: 'set minReplicas >= 1 and maxReplicas >= minReplicas',
+  LAST_APPLIED_TOO_LARGE: 'apply with `kubectl apply --server-side` (Argo CD: ServerSideApply=true), or make the object smaller',
+  ANNOTATIONS_TOO_LARGE: 'keep the annotations under 256 KiB in total; move large values into a ConfigMap',
+  DATA_TOO_LARGE: 'keep data and binaryData under 1 MiB; ship large files in the image or a volume',
+  RBAC_TOO_BROAD: 'grant the proxy only get, list and watch on discovery.k8s.io endpointslices, in a namespaced Role',
 };
 
 /** The problem codes, for checking `--ignore`. */

@@ -119,6 +119,8 @@ export class Algorithm {
 
   /**
    * Consistent hashing with bounded loads. Exactly one key is required; the construct using it fails otherwise.
+   * A request without the key (no such header or cookie) has no affinity: it is spread over the
+   * endpoints by least request over two random picks, like {@link Algorithm.powerOfTwoChoices}.
    */
   public static consistentHash(options: ConsistentHashOptions): Algorithm {
     const keys = [
@@ -166,6 +168,7 @@ export class Algorithm {
 
   /** The config object, with `undefined` fields left out so the schema's defaults apply. */
   public toConfig(): AlgorithmInput {
-    return JSON.parse(JSON.stringify(this.config)) as AlgorithmInput;
+    // Not a JSON round trip: NaN and Infinity must reach the validation as written, to be reported as written.
+    return Object.fromEntries(Object.entries(this.config).filter(([, v]) => v !== undefined)) as AlgorithmInput;
   }
 }

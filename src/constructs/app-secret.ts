@@ -1,6 +1,7 @@
 /**
  * The app's secrets: inline values, or a reference to a Secret that exists in the cluster.
  */
+import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { sha256 } from './internal/proxy-bundle';
@@ -8,7 +9,8 @@ import { sha256 } from './internal/proxy-bundle';
 /** Where the app's secret values come from. The app reads them as environment variables through `envFrom`. */
 export class AppSecret {
   /**
-   * A Secret created from these values. **The values end up, base64-encoded (not encrypted), in the synthesized
+   * A Secret created from these values, written as base64 in the Secret's `data` (the API server's own form, so an
+   * apply shows no diff). **Base64 is an encoding, not encryption: the values can be read from the synthesized
    * YAML**: keep that YAML out of version control, or use {@link AppSecret.fromExisting} with a Secret made by
    * another tool (External Secrets, Sealed Secrets, SOPS). Values never appear anywhere but in that Secret; pods
    * roll when they change, through a hash in the checksum annotation.
@@ -47,9 +49,11 @@ export class AppSecret {
   /** Creates (for inline values) or references the Secret. */
   public bind(scope: Construct, name: string, namespace: string | undefined): kplus.ISecret {
     if (this.existingName !== undefined) return kplus.Secret.fromSecretName(scope, 'Secret', this.existingName);
-    return new kplus.Secret(scope, 'Secret', {
-      metadata: { name, namespace },
-      stringData: { ...this.values },
-    });
+    const secret = new kplus.Secret(scope, 'Secret', { metadata: { name, namespace } });
+    const data: Record<string, string> = {};
+    for (const [k, v] of Object.entries(this.values ?? {})) data[k] = Buffer.from(v, 'utf8').toString('base64');
+    // cdk8s-plus writes only stringData; the documented form is data.
+    ApiObject.of(secret).addJsonPatch(JsonPatch.add('/data', data), JsonPatch.remove('/stringData'));
+    return secret;
   }
 }

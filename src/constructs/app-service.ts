@@ -7,7 +7,9 @@ import * as kplus from 'cdk8s-plus-27';
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { ExternalTrafficPolicy, SessionAffinity } from './enums';
+import { invalid } from './internal/checks';
 import { DEFAULTS } from './internal/defaults';
+import { checkNodePort, checkServiceFields } from './internal/service-checks';
 
 /** The client-facing Service. */
 export interface ClientServiceOptions {
@@ -122,7 +124,9 @@ export class AppService extends Construct {
     const external = this.type === kplus.ServiceType.NODE_PORT || this.type === kplus.ServiceType.LOAD_BALANCER;
     this.externalTrafficPolicy = external ? props.externalTrafficPolicy ?? D.externalTrafficPolicy : undefined;
     this.publishNotReadyAddresses = props.publishNotReadyAddresses ?? D.publishNotReadyAddresses;
-    this.ports = [...props.ports];
+    checkServiceFields(this, '', props);
+    this.ports = [];
+    props.ports.forEach((p) => this.addPort(p));
     this.apiObject = new k8s.KubeService(this, 'Resource', {
       metadata: props.metadata,
       spec: Lazy.any({ produce: () => this.toKube() }),
@@ -130,8 +134,11 @@ export class AppService extends Construct {
     this.name = this.apiObject.name;
   }
 
-  /** Adds a port; later calls reach the manifest because the spec renders lazily. */
+  /** Adds a port; later calls reach the manifest because the spec renders lazily. Throws for a node port the type cannot take. */
   public addPort(port: AppServicePort): void {
+    const what = `ports[${this.ports.length}]`;
+    if (this.ports.some((p) => p.name === port.name)) invalid(this, `${what}.name`, port.name, 'give each port its own name');
+    checkNodePort(this, `${what}.nodePort`, port.nodePort, this.type, 'type');
     this.ports.push(port);
   }
 

@@ -1,18 +1,20 @@
 /**
  * Gateway: a Deployment of proxies in front of the app, with its config, its disruption budget and the client-facing
- * Service. Later also its TLS and its autoscaler.
+ * Service, its optional autoscaler, and where Prometheus finds its metrics. Later also its TLS.
  */
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { ProxyConfig } from '../config';
-import type { AppService } from './app-service';
+import { AppService } from './app-service';
+import type { AutoscalingOptions } from './app-subset';
 import type { DiscoveryBinding } from './discovery';
 import { serializeConfig } from './internal/balancer-config';
 import { createClientService } from './internal/client-service';
 import { HashedConfigMap } from './internal/hashed-config-map';
+import { addScrapeAnnotations, PodMonitor } from './internal/observability';
 import { accessLabel, componentLabels, LABELS } from './internal/labels';
-import { addProxyContainer, CONFIG_KEY, proxyChecksum, proxyGracePeriodSeconds } from './internal/proxy-container';
+import { ADMIN_PORT_NAME, addProxyContainer, CONFIG_KEY, proxyChecksum, proxyGracePeriodSeconds } from './internal/proxy-container';
 import { ProxyBundle } from './internal/proxy-bundle';
 import { podApiAccess } from './internal/security';
 import { createWorkload } from './internal/workloads';
@@ -33,10 +35,51 @@ export interface GatewayOptions {
    */
   readonly port?: number;
   /**
-   * Pods that may be down during a voluntary disruption.
+   * Pods that may be down during a voluntary disruption: at least 1, and below the replicas (or the autoscaler's
+   * minReplicas) when there are two or more.
    * @default 1
    */
   readonly maxUnavailable?: number;
+  /**
+   * Horizontal autoscaling of the gateway on CPU (autoscaling/v2), like the app's. The Deployment then sets no
+   * replicas; give `replicas` or this, not both.
+   * @default - none: `replicas` proxies
+   */
+  readonly autoscaling?: AutoscalingOptions;
+  /**
+   * Where Prometheus finds the proxies' /metrics, served on the admin port (named `admin`).
+   * @default - a metrics Service and prometheus.io annotations; no PodMonitor
+   */
+  readonly metrics?: GatewayMetricsOptions;
+}
+
+/**
+ * How Prometheus finds the gateway proxies' /metrics. The app's NetworkPolicy selects only the app's pods, so the
+ * admin port is reachable for scraping unless your cluster denies ingress by default; then allow your Prometheus to
+ * the admin port (`proxy.adminPort`) of the pods labelled `app.kubernetes.io/component: gateway` yourself.
+ */
+export interface GatewayMetricsOptions {
+  /**
+   * A ClusterIP Service `<name>-gateway-metrics` with one port, `metrics`, on the admin port of the gateway's pods.
+   * @default true
+   */
+  readonly service?: boolean;
+  /**
+   * `prometheus.io/scrape`, `prometheus.io/port` and `prometheus.io/path` annotations on the gateway's pods.
+   * @default true
+   */
+  readonly scrapeAnnotations?: boolean;
+  /**
+   * A PodMonitor (monitoring.coreos.com/v1) named `<name>-gateway` for prometheus-operator; its CRD must exist in the
+   * cluster. Validate with `allowKinds: ['monitoring.coreos.com/v1/PodMonitor']`.
+   * @default false
+   */
+  readonly podMonitor?: boolean;
+  /**
+   * Labels of the PodMonitor, such as the `release` label your Prometheus selects monitors by.
+   * @default - none
+   */
+  readonly podMonitorLabels?: Record<string, string>;
 }
 
 /** Props of {@link Gateway}. */
@@ -65,6 +108,10 @@ export class Gateway extends Construct {
   /** A sha256 of the config and the proxy bundle, on the pod template, so that a change of either rolls the pods. */
   public readonly checksum: string;
   public readonly disruptionBudget: PodDisruptionBudget;
+  /** The autoscaler, when `gateway.autoscaling` is set. */
+  public readonly autoscaler?: kplus.HorizontalPodAutoscaler;
+  /** The Service in front of the proxies' admin port, unless `gateway.metrics.service` is false. */
+  public readonly metricsService?: AppService;
   /** The client-facing Service, which selects the gateway's pods. */
   public readonly service: AppService;
   private readonly bundle: ProxyBundle;
@@ -84,11 +131,40 @@ export class Gateway extends Construct {
       selector: labels,
       maxUnavailable: gateway.maxUnavailable,
     });
+    if (gateway.autoscaling) {
+      this.autoscaler = new kplus.HorizontalPodAutoscaler(this, 'Autoscaler', {
+        metadata: { name: `${app.name}-gateway`, namespace: app.objectNamespace },
+        target: this.deployment,
+        minReplicas: gateway.autoscaling.minReplicas,
+        maxReplicas: gateway.autoscaling.maxReplicas,
+        metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(gateway.autoscaling.cpuUtilization))],
+      });
+    }
+    this.metricsService = this.addMetrics(app, gateway, labels);
     const port = app.balancedPort;
     const nodePort = app.service.nodePorts?.[port.name];
     this.service = createClientService(this, app, labels, [
       { name: port.name, port: port.number, targetPort: gateway.port, nodePort, appProtocol: app.protocol.appProtocol },
     ]);
+  }
+
+  private addMetrics(app: ResolvedAppProps, gateway: ResolvedGateway, labels: Record<string, string>): AppService | undefined {
+    const { metrics } = gateway;
+    const adminPort = app.proxy.adminPort;
+    if (metrics.scrapeAnnotations) addScrapeAnnotations(this.deployment.podMetadata, adminPort);
+    if (metrics.podMonitor) {
+      new PodMonitor(this, 'PodMonitor', {
+        metadata: { name: `${app.name}-gateway`, namespace: app.objectNamespace, labels: { ...metrics.podMonitorLabels } },
+        selector: labels,
+        portName: ADMIN_PORT_NAME,
+      });
+    }
+    if (!metrics.service) return undefined;
+    return new AppService(this, 'MetricsService', {
+      metadata: { name: `${app.name}-gateway-metrics`, namespace: app.objectNamespace },
+      selector: labels,
+      ports: [{ name: 'metrics', port: adminPort, targetPort: adminPort }],
+    });
   }
 
   private createDeployment(props: GatewayProps, labels: Record<string, string>): kplus.Deployment {
@@ -120,6 +196,7 @@ export class Gateway extends Construct {
       adminPort: app.proxy.adminPort,
       listenerPort: gateway.port,
       listenerPortName: app.protocol.portName,
+      adminPortName: ADMIN_PORT_NAME,
     });
     deployment.podMetadata.addLabel(accessLabel(app.name), 'true');
     deployment.podMetadata.addAnnotation(LABELS.checksum, this.checksum);

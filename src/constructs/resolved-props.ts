@@ -55,9 +55,17 @@ export interface ResolvedAutoscaling {
 
 /** The gateway, resolved. */
 export interface ResolvedGateway {
-  readonly replicas: number;
+  /** Undefined when autoscaled: the HPA owns the count. */
+  readonly replicas?: number;
   readonly port: number;
   readonly maxUnavailable: number;
+  readonly autoscaling?: ResolvedAutoscaling;
+  readonly metrics: {
+    readonly service: boolean;
+    readonly scrapeAnnotations: boolean;
+    readonly podMonitor: boolean;
+    readonly podMonitorLabels: Readonly<Record<string, string>>;
+  };
 }
 
 /** How the proxy runs, resolved; the fields that live in the proxy config stay as given. */

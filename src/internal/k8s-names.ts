@@ -12,6 +12,10 @@ export const MAX_LABEL_LENGTH = 63;
 export const MAX_SUBDOMAIN_LENGTH = 253;
 /** Longest IANA service name, and so the longest container port name. */
 export const MAX_PORT_NAME_LENGTH = 15;
+/** The API server's default `--service-node-port-range`. */
+export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
+/** core.MaxClientIPServiceAffinitySeconds: the longest ClientIP session affinity, one day. */
+export const MAX_AFFINITY_SECONDS = 86400;
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;

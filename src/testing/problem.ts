@@ -1,5 +1,5 @@
 /** Which family of rules a problem comes from. */
-export type ProblemRule = 'schema' | 'semantic' | 'pod-security' | 'hardening' | 'secret-hygiene';
+export type ProblemRule = 'schema' | 'api-server' | 'apply-size' | 'semantic' | 'rbac' | 'pod-security' | 'hardening' | 'secret-hygiene';
 
 /**
  * Stable codes, one per rule. Tests and `options.ignore` match on these, never on message text.
@@ -11,6 +11,20 @@ export type ProblemCode =
   | 'SCHEMA_INVALID'
   | 'SCHEMA_UNKNOWN_FIELD'
   | 'NAME_INVALID'
+  // rules the API server checks in code (pkg/apis/core/validation), beyond the OpenAPI schema
+  | 'SERVICE_PORT_INVALID'
+  | 'SERVICE_NODE_PORT_RANGE'
+  | 'SERVICE_FIELD_FORBIDDEN'
+  | 'SESSION_AFFINITY_INVALID'
+  | 'CONTAINER_PORT_INVALID'
+  | 'SELECTOR_VOLATILE_LABEL'
+  | 'WORKLOAD_INVALID'
+  | 'PDB_INVALID'
+  | 'HPA_INVALID'
+  // what `kubectl apply` and the API server can store
+  | 'LAST_APPLIED_TOO_LARGE'
+  | 'ANNOTATIONS_TOO_LARGE'
+  | 'DATA_TOO_LARGE'
   // semantic
   | 'DUPLICATE_OBJECT'
   | 'SELECTOR_EMPTY'
@@ -45,7 +59,9 @@ export type ProblemCode =
   | 'HARDEN_IMAGE_NOT_PINNED'
   | 'HARDEN_RESOURCE_REQUESTS'
   // secret hygiene
-  | 'SECRET_VALUE_EXPOSED';
+  | 'SECRET_VALUE_EXPOSED'
+  // least privilege of the proxy's own RBAC
+  | 'RBAC_TOO_BROAD';
 
 /** One thing wrong with one object in a set of manifests. */
 export interface ManifestProblem {

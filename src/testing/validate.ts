@@ -1,3 +1,6 @@
+import { checkApiServerRules } from './api-rules';
+import { checkApplySize } from './apply-size';
+import { checkProxyRbac } from './rbac';
 import { asRec, Manifest, reporter, toManifest } from './manifest';
 import { checkHardening, checkPodSecurity } from './pod-security';
 import { ManifestProblem, ManifestValidationError, ProblemCode } from './problem';
@@ -52,12 +55,16 @@ export interface ValidateManifestsOptions {
 
 /**
  * Validates a set of Kubernetes objects (for example `Testing.synth(chart)`) against the Kubernetes 1.27 schema,
- * cross-object semantics, the Pod Security "restricted" profile, the project's hardening rules and secret
+ * the rules the API server checks in code (Service ports and types, session affinity, container ports, name lengths
+ * per kind, immutable selectors), what a client-side `kubectl apply` can store (the last-applied annotation, 1 MiB of
+ * data), cross-object semantics, the Pod Security "restricted" profile, the project's hardening rules and secret
  * hygiene. Returns every problem found, in object order; an empty array means the set is valid.
  */
 export function validateManifests(objects: readonly unknown[], options: ValidateManifestsOptions = {}): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
   const schema = reporter(problems, 'schema');
+  const apiServer = reporter(problems, 'api-server');
+  const applySize = reporter(problems, 'apply-size');
   const manifests: Manifest[] = [];
   objects.forEach((raw, index) => {
     const rec = asRec(raw);
@@ -76,10 +83,13 @@ export function validateManifests(objects: readonly unknown[], options: Validate
       schema(m, 'UNKNOWN_KIND', 'kind', `${m.apiVersion}/${m.kind} ${why}`, `${m.apiVersion}/${m.kind}`);
     }
     checkNames(m, schema);
+    checkApiServerRules(m, apiServer);
+    checkApplySize(m, applySize);
   });
 
   const set = new ManifestSet(manifests);
   checkSemantics(set, options.external ?? {}, reporter(problems, 'semantic'));
+  checkProxyRbac(manifests, reporter(problems, 'rbac'));
   const pss = reporter(problems, 'pod-security');
   const hardening = reporter(problems, 'hardening');
   for (const t of set.templates) {

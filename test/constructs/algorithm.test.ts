@@ -172,13 +172,13 @@ describe('Algorithm', () => {
     const c = chart();
     expect(
       () => new LoadBalancedApp(c, 'hello', { container: ECHO, algorithm: Algorithm.peakEwma({ decay: Duration.millis(0) }) }),
-    ).toThrow(/algorithm\.decayMs: .*got 0/);
+    ).toThrow(/algorithm\.decayMs \(from algorithm Algorithm\.peakEwma\(\{ decay \}\)\): .*got 0/);
   });
 
   test('fails when the consistent hash load factor is below 1', () => {
     const c = chart();
     expect(
       () => new LoadBalancedApp(c, 'hello', { container: ECHO, algorithm: Algorithm.consistentHash({ header: 'x', loadFactor: 0.5 }) }),
-    ).toThrow(/algorithm\.loadFactor: .*got 0\.5/);
+    ).toThrow(/algorithm\.loadFactor \(from algorithm Algorithm\.consistentHash\(\{ loadFactor \}\)\): .*got 0\.5/);
   });
 });

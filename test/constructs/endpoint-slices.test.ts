@@ -44,6 +44,19 @@ describe('Discovery.endpointSlices()', () => {
     expect(objects.filter((o) => ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind))).toHaveLength(2);
   });
 
+  test('the validator flags a Role of ours that grants more, and any cluster-wide role of ours', () => {
+    const objects = synth('team-a');
+    const i = objects.findIndex((o) => o.kind === 'Role');
+    const role = objects[i] as Obj & { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+    const widen = (rules: unknown) => objects.map((o, j) => (j === i ? { ...role, rules } : o));
+    const codes = (list: unknown[]) => validateManifests(list).map((p) => `${p.code} ${p.path}`);
+    expect(codes(objects)).toEqual([]);
+    expect(codes(widen([{ ...role.rules[0], verbs: ['get', 'list', 'watch', 'create'] }]))).toEqual(['RBAC_TOO_BROAD rules[0].verbs']);
+    expect(codes(widen([role.rules[0], { apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]))).toEqual(['RBAC_TOO_BROAD rules[1].apiGroups']);
+    const cluster = objects.map((o, j) => (j === i ? { ...role, kind: 'ClusterRole', metadata: { ...role.metadata, namespace: undefined } } : o));
+    expect(codes(cluster)).toContain('RBAC_TOO_BROAD kind');
+  });
+
   test('only pods that run the proxy mount the token', () => {
     const objects = synth();
     const access = (o: Obj) => [podSpec(o).serviceAccountName, podSpec(o).automountServiceAccountToken];

@@ -117,10 +117,15 @@ describe('AppService L2', () => {
 
   test('a headless ClusterIP Service has clusterIP None and no traffic policy', () => {
     const c = chart();
-    new AppService(c, 'svc', { metadata: { name: 'svc' }, selector: { app: 'x' }, ports: [{ name: 'http', port: 80, targetPort: 80 }], headless: true, externalTrafficPolicy: ExternalTrafficPolicy.LOCAL });
+    new AppService(c, 'svc', { metadata: { name: 'svc' }, selector: { app: 'x' }, ports: [{ name: 'http', port: 80, targetPort: 80 }], headless: true });
     const o = find(Testing.synth(c) as Obj[], 'Service', 'svc');
     expect(o.spec.clusterIP).toBe('None');
     expect(o.spec).not.toHaveProperty('externalTrafficPolicy');
+  });
+
+  test('fails, rather than dropping it, when a ClusterIP Service is given a traffic policy', () => {
+    const props = { selector: { app: 'x' }, ports: [{ name: 'http', port: 80, targetPort: 80 }], headless: true, externalTrafficPolicy: ExternalTrafficPolicy.LOCAL };
+    expect(() => new AppService(chart(), 'svc', props)).toThrow(/^LB_PROPS_INVALID: test\/svc: externalTrafficPolicy is invalid \(got "Local"\); fix: it applies to type NodePort or LoadBalancer only/);
   });
 });
 

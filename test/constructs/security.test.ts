@@ -66,7 +66,8 @@ describe('secure by default', () => {
   test('secret values appear in the Secret only, and reach the app through envFrom', () => {
     const objects = synthValid(everything().c);
     const secret = find(objects, 'Secret', 'hello-secret');
-    expect(secret.stringData).toEqual({ DB_PASSWORD: 'hunter2-very-secret', API_TOKEN: 'tok-0123456789abcdef' });
+    const b64 = (v: string) => Buffer.from(v).toString('base64');
+    expect(secret.data).toEqual({ DB_PASSWORD: b64('hunter2-very-secret'), API_TOKEN: b64('tok-0123456789abcdef') });
     const others = objects.filter((o) => o.kind !== 'Secret').map((o) => JSON.stringify(o));
     for (const value of ['hunter2-very-secret', 'tok-0123456789abcdef']) {
       expect(others.filter((json) => json.includes(value))).toEqual([]);

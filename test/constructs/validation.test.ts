@@ -65,9 +65,9 @@ describe('validation', () => {
     ['the config is over 1 MiB', { config: { BIG: 'x'.repeat(1024 * 1024) } }, /test\/hello\/Config: ConfigMap hello-config would hold 1048579 bytes, over the 1032192-byte budget .*fix: move large files/],
     ['a config key is not a valid ConfigMap key', { config: { 'not valid!': 'x' } }, /ConfigMap key "not valid!" is invalid; fix: use letters, digits/],
     ['a node port names no port', { service: { nodePorts: { grpc: 30000 } } }, /service.nodePorts.grpc is invalid \(got 30000\); fix: name one of the ports: http/],
-    ['the health check timeout is not below its interval', { healthCheck: { interval: Duration.seconds(1), timeout: Duration.seconds(2) } }, /LB_CONFIG_INVALID: test\/hello: .*\n  - healthCheck.timeoutMs: timeout 2000 ms must be shorter than intervalMs 1000 ms/],
-    ['the health check path is relative', { healthCheck: { path: 'healthz' } }, /healthCheck.path: .*got "healthz"/],
-    ['retries are over the limit', { retries: { attempts: 9 } }, /retries.attempts: .*got 9/],
+    ['the health check timeout is not below its interval', { healthCheck: { interval: Duration.seconds(1), timeout: Duration.seconds(2) } }, /LB_CONFIG_INVALID: test\/hello: .*\n  - healthCheck.timeoutMs \(from healthCheck.timeout\): timeout 2000 ms must be shorter than intervalMs 1000 ms/],
+    ['the health check path is relative', { healthCheck: { path: 'healthz' } }, /healthCheck.path \(from healthCheck.path\): .*got "healthz"/],
+    ['retries are over the limit', { retries: { attempts: 9 } }, /retries.attempts \(from retries.attempts\): .*got 9/],
     ['the migration image is :latest', { migration: { container: { image: 'flyway/flyway:latest' } } }, /migration.container.image is invalid \(got "flyway\/flyway:latest"\)/],
     ['the migration parallelism is zero', { migration: { container: { image: 'flyway/flyway:10.17.0' }, parallelism: 0 } }, /migration.parallelism is invalid \(got 0\)/],
     ['the smoke test backoff is negative', { smokeTest: { backoffLimit: -1 } }, /smokeTest.backoffLimit is invalid \(got -1\)/],
@@ -137,10 +137,10 @@ describe('validation', () => {
     expect(() => app.allowFrom(kplus.Pods.all(c, 'all'), [80])).toThrow(/allowFrom ports is invalid \(got 80\); fix: use app ports: 5678/);
   });
 
-  test('fails with the construct path and the prop when cdk8s-plus refuses a rolling update of 0 and 0', () => {
-    // GIVEN props that only cdk8s-plus checks, WHEN the app is built, THEN its error carries our path, prop and value
+  test('fails with the construct path, the prop and a fix for a rolling update of 0 and 0, before cdk8s-plus sees it', () => {
+    // GIVEN props that cdk8s-plus would refuse without a path, WHEN the app is built, THEN our check names path, prop, value and fix
     expect(() => new LoadBalancedApp(chart(), 'hello', { name: 'hello', container: ECHO, maxSurge: 0, maxUnavailable: 0 })).toThrow(
-      /^LB_PROPS_INVALID: test\/hello\/Workload: maxSurge and maxUnavailable is invalid \(got \{"maxSurge":0,"maxUnavailable":0\}\); fix: change it so that cdk8s-plus accepts it, which said: 'maxSurge' and 'maxUnavailable' cannot be both zero/,
+      /^LB_PROPS_INVALID: test\/hello: maxSurge and maxUnavailable is invalid \(got \{"maxSurge":0,"maxUnavailable":0\}\); fix: a rolling update needs room/,
     );
   });
 

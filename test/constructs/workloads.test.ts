@@ -159,7 +159,7 @@ describe('LoadBalancedApp workloads', () => {
 
   test('a disruption budget guards the app and the gateway', () => {
     const c = chart();
-    new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, disruptionBudget: { minAvailable: '50%' }, gateway: { maxUnavailable: 2 } });
+    new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, disruptionBudget: { minAvailable: '50%' }, gateway: { replicas: 3, maxUnavailable: 2 } });
     const objects = synthValid(c);
     const app = find(objects, 'PodDisruptionBudget', 'hello');
     expect(app.spec).toEqual({

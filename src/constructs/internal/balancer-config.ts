@@ -19,11 +19,16 @@ export interface ListenerSpec {
   readonly adminPortProp: string;
 }
 
-const ms = (d: Duration | undefined): number | undefined => d?.toMilliseconds();
+/** Fractional and NaN amounts pass through, for the validation to report them with the prop; cdk8s would throw. */
+const ms = (d: Duration | undefined): number | undefined => d?.toMilliseconds({ integral: false });
 
-/** Drops `undefined` fields, so the schema's defaults apply. */
+/** Drops `undefined` fields, so the schema's defaults apply; keeps NaN and Infinity, for the error to show them. */
 function compact<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
+  if (Array.isArray(value)) return value.map(compact) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = compact(v);
+  return out as T;
 }
 
 /** The config input, before validation: what the props set, and nothing the schema would default. */
@@ -60,28 +65,88 @@ export function balancerConfigInput(app: ResolvedAppProps, sources: readonly Dis
   });
 }
 
-/** The prop behind a config field where its name differs from the field's, and the fix in the props' words. */
-interface Origin {
+/** The prop behind a config field, and the fix in the props' words where the config's own would mislead. */
+export interface Origin {
   readonly prop: string;
   readonly fix?: string;
 }
 
-const ORIGINS: ReadonlyArray<readonly [RegExp, (m: RegExpExecArray, spec: ListenerSpec, app: ResolvedAppProps) => Origin]> = [
-  [/^upstream\.sources\.(\d+)\.weight$/, (m) => ({ prop: `subsets[${m[1]}].weight`, fix: 'use a weight > 0; remove the subset to send it no traffic' })],
-  [/^upstream\.sources\.(\d+)\.(\w+)$/, (m) => ({ prop: `subsets[${m[1]}]`, fix: `the discovery source of the subset has a bad ${m[2]}` })],
-  [/^upstream\.trafficSplit(?:\.(.+))?$/, (m, _spec, app) => ({ prop: m[1] ? `${app.trafficSplitProp}.${m[1]}` : app.trafficSplitProp, fix: 'give every declared subset a share >= 0, e.g. { stable: 90, canary: 10 } (0 drains a subset)' })],
-  [/^listener\.port$/, (_m, spec) => ({ prop: spec.portProp })],
-  [/^admin\.port$/, (_m, spec) => ({ prop: spec.adminPortProp })],
-];
+/** Config fields whose prop has the same dotted path, or a path with the `Ms` suffix dropped. */
+const SAME_PATH = /^(healthCheck\.(path|healthyThreshold|unhealthyThreshold)|outlierDetection\.(consecutiveFailures|maxEjectionPercent)|retries\.(attempts|retryOn(\.\d+)?))$/;
+const DURATION_PATH = /^(healthCheck\.(interval|timeout)|outlierDetection\.(baseEjection|maxEjection)|timeouts\.(connect|request|idle|clientIdle))Ms$/;
+/** Top-level fields set from `proxy`. */
+const PROXY_FIELDS: Readonly<Record<string, string>> = {
+  shutdownDelayMs: 'proxy.shutdownDelay',
+  drainMs: 'proxy.drain',
+  'logging.accessLog': 'proxy.accessLog',
+  'logging.level': 'proxy.accessLog',
+};
+/** Fields the constructs write themselves, from the props named. */
+const DERIVED: Readonly<Record<string, string>> = {
+  'version': 'the constructs (report a bug)',
+  'upstream.name': 'name',
+  'upstream.port': 'balancedPort (and container.ports)',
+  'admin.host': 'the constructs (report a bug)',
+};
+/** `algorithm.<field>` → the factory option it comes from; `Ms` fields come from a Duration of the same name. */
+const ALGORITHM_OPTIONS: Readonly<Record<string, string>> = {
+  'decayMs': 'decay',
+  'defaultRttMs': 'defaultRtt',
+  'failurePenaltyMs': 'failurePenalty',
+  'loadFactor': 'loadFactor',
+  'virtualNodes': 'virtualNodes',
+  'header': 'header',
+  'staleAfterMs': 'staleAfter',
+  'key.source': 'header | cookie | sourceIp',
+};
 
-function describe(issue: ConfigIssue, spec: ListenerSpec, app: ResolvedAppProps): string {
-  for (const [pattern, origin] of ORIGINS) {
-    const m = pattern.exec(issue.path);
-    if (!m) continue;
-    const { prop, fix } = origin(m, spec, app);
-    return `  - ${issue.path} (from ${prop}): ${issue.message}${fix ? `; fix: ${fix}` : ''}`;
+const factoryOf = (kind: string): string => `Algorithm.${kind.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase())}`;
+
+/**
+ * The prop behind a config field: `algorithm.decayMs` → `algorithm Algorithm.peakEwma({ decay })`. Undefined only
+ * for a field no prop writes, which test/constructs/config-errors.test.ts proves does not happen.
+ */
+export function configFieldOrigin(path: string, spec: ListenerSpec, algorithmKind: string, input?: ProxyConfigInput, trafficSplitProp = 'trafficSplit'): Origin | undefined {
+  let m: RegExpExecArray | null;
+  if ((m = /^upstream\.sources\.(\d+)\.weight$/.exec(path))) return { prop: `subsets[${m[1]}].weight`, fix: 'use a weight > 0; remove the subset to send it no traffic' };
+  if ((m = /^upstream\.sources\.(\d+)(\..+)?$/.exec(path))) return { prop: `subsets[${m[1]}] (its discovery)`, fix: `the discovery source of the subset has a bad ${m[2]?.slice(1) ?? 'entry'}` };
+  if ((m = /^upstream\.trafficSplit(?:\.(.+))?$/.exec(path))) {
+    return { prop: m[1] ? `${trafficSplitProp}.${m[1]}` : trafficSplitProp, fix: 'give every declared subset a share >= 0, e.g. { stable: 90, canary: 10 } (0 drains a subset)' };
   }
-  return `  - ${issue.path || '(root)'}: ${issue.message}`;
+  if (path === 'algorithm.key.name') {
+    const key = input?.algorithm && 'key' in input.algorithm ? (input.algorithm.key as { source?: string }).source : undefined;
+    return { prop: `algorithm ${factoryOf(algorithmKind)}({ ${key === 'cookie' ? 'cookie' : 'header'} })` };
+  }
+  if ((m = /^algorithm\.(.+)$/.exec(path))) {
+    const option = m[1] === 'kind' ? undefined : ALGORITHM_OPTIONS[m[1]];
+    return { prop: option === undefined ? `algorithm ${factoryOf(algorithmKind)}()` : `algorithm ${factoryOf(algorithmKind)}({ ${option} })` };
+  }
+  if (/^listener\.(port|host|protocol)$/.test(path)) return { prop: path === 'listener.port' ? spec.portProp : `${spec.portProp} (and protocol)` };
+  if (path === 'admin.port') return { prop: spec.adminPortProp };
+  if (path === 'retries.budget.ratio') return { prop: 'retries.budgetRatio' };
+  if (SAME_PATH.test(path)) return { prop: path.replace(/\.\d+$/, '') };
+  if ((m = DURATION_PATH.exec(path))) return { prop: m[1] };
+  const named = PROXY_FIELDS[path] ?? DERIVED[path];
+  return named === undefined ? undefined : { prop: named };
+}
+
+/** A value as written in TypeScript: NaN and Infinity are not JSON's `null`. */
+function asWritten(value: unknown): string | undefined {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : undefined;
+}
+
+function valueAt(root: unknown, path: string): unknown {
+  let cur = root;
+  for (const key of path.split('.')) cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[key] : undefined;
+  return cur;
+}
+
+function describe(issue: ConfigIssue, spec: ListenerSpec, input: ProxyConfigInput, trafficSplitProp: string): string {
+  const written = asWritten(valueAt(input, issue.path));
+  const message = written === undefined ? issue.message : issue.message.replace('(got null)', `(got ${written})`);
+  const origin = issue.path === '' ? undefined : configFieldOrigin(issue.path, spec, String(input.algorithm?.kind ?? 'round-robin'), input, trafficSplitProp);
+  if (origin === undefined) return `  - ${issue.path || '(root)'}: ${message}`;
+  return `  - ${issue.path} (from ${origin.prop}): ${message}${origin.fix ? `; fix: ${origin.fix}` : ''}`;
 }
 
 /**
@@ -90,14 +155,15 @@ function describe(issue: ConfigIssue, spec: ListenerSpec, app: ResolvedAppProps)
  */
 export function buildBalancerConfig(scope: IConstruct, app: ResolvedAppProps, sources: readonly DiscoverySourceInput[], spec: ListenerSpec): ProxyConfig {
   if (app.algorithm.problem) throw new PropsError('LB_CONFIG_INVALID', scope.node.path, app.algorithm.problem);
+  const input = balancerConfigInput(app, sources, spec);
   try {
-    return validateProxyConfig(balancerConfigInput(app, sources, spec));
+    return validateProxyConfig(input);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     throw new PropsError(
       'LB_CONFIG_INVALID',
       scope.node.path,
-      `the balancer config would be refused by the proxy; fix the props behind these fields:\n${e.issues.map((i) => describe(i, spec, app)).join('\n')}`,
+      `the balancer config would be refused by the proxy; fix the props behind these fields:\n${e.issues.map((i) => describe(i, spec, input, app.trafficSplitProp)).join('\n')}`,
     );
   }
 }

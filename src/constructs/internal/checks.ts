@@ -3,6 +3,7 @@
  * fix. The checks here are the Kubernetes-level ones; the proxy config's own rules live in src/config and run
  * through `buildBalancerConfig`, so that no rule is checked twice.
  */
+import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { port as portSchema } from '../../config/primitives';
 import { dns1035LabelProblem, dns1123LabelProblem, ImageProblem, imageProblem, portNameProblem } from '../../internal/k8s-names';
@@ -11,7 +12,8 @@ import { PropsError } from '../errors';
 /** Renders a value for an error message, short enough to read. */
 export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const s = JSON.stringify(value);
+  // NaN and Infinity as written, not as JSON's null
+  const s = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `\u0000${v}\u0000` : v))?.replace(/"\\u0000(.*?)\\u0000"/g, '$1');
   if (s === undefined) return String(value);
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
@@ -68,6 +70,25 @@ export function checkIntOrPercent(scope: IConstruct, what: string, v: number | s
   if (v === undefined) return;
   const ok = typeof v === 'number' ? Number.isInteger(v) && v >= 0 : /^(100|[1-9]?\d)%$/.test(v);
   if (!ok) invalid(scope, what, v, 'use an integer >= 0 or a percentage such as "25%"');
+}
+
+/** A rolling update with no surge and no unavailability cannot proceed; cdk8s-plus refuses it without our path. */
+export function checkRollingUpdate(scope: IConstruct, maxSurge: number | string, maxUnavailable: number | string): void {
+  const zero = (v: number | string): boolean => v === 0 || v === '0%';
+  if (zero(maxSurge) && zero(maxUnavailable)) {
+    invalid(scope, 'maxSurge and maxUnavailable', { maxSurge, maxUnavailable }, 'a rolling update needs room: let maxSurge (e.g. 1) or maxUnavailable be above zero');
+  }
+}
+
+/**
+ * Checks that a Duration is a whole number of `unit` and above zero: cdk8s throws "... must be a whole number of ..."
+ * with no construct path when it converts one that is not.
+ */
+export function checkWholeDuration(scope: IConstruct, what: string, d: Duration | undefined, unit: 'seconds' | 'milliseconds'): void {
+  if (d === undefined) return;
+  const ms = d.toMilliseconds({ integral: false });
+  const whole = unit === 'seconds' ? ms % 1000 === 0 : Number.isInteger(ms);
+  if (!(whole && ms > 0)) invalid(scope, what, d.toHumanString(), `use a whole number of ${unit} above zero, e.g. Duration.${unit === 'seconds' ? 'seconds' : 'millis'}(30)`);
 }
 
 const IMAGE_FIXES: Readonly<Record<ImageProblem, (image: string) => string>> = {

@@ -65,6 +65,7 @@ export const DEFAULTS = {
   BarePod: { replicas: 1 },
   SubsetOptions: { weight: DNS_SOURCE.weight },
   GatewayOptions: { replicas: 2, port: CONFIG.listener.port, maxUnavailable: 1 },
+  GatewayMetricsOptions: { service: true, scrapeAnnotations: true, podMonitor: false },
   ConsumerOptions: { port: 15001, adminPort: CONFIG.admin.port, hardenPod: true },
   AutoscalingOptions: { minReplicas: 2, cpuUtilization: 70 },
   DisruptionBudgetOptions: { maxUnavailable: 1 },

@@ -23,6 +23,9 @@ export const CONFIG_KEY = 'config.json';
  */
 export const PROXY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
 
+/** Name of the admin port (/healthz, /readyz, /metrics) of a gateway or smoke-test proxy. */
+export const ADMIN_PORT_NAME = 'admin';
+
 /** What one proxy container needs. */
 export interface ProxyContainerSpec {
   /** Container name, unique in the pod. */
@@ -39,6 +42,8 @@ export interface ProxyContainerSpec {
   readonly listenerPort: number;
   /** Name of the listener's container port (the protocol's), or none. */
   readonly listenerPortName?: string;
+  /** Name of the admin port, unique in the pod; by default `admin` when the listener port is named. */
+  readonly adminPortName?: string;
   /** Runs `--smoke` once instead of serving: no probes, no ports. */
   readonly smoke?: boolean;
   /** Extra arguments after the command, e.g. `--smoke-timeout-ms`. */
@@ -80,7 +85,7 @@ export function addProxyContainer(pod: kplus.AbstractPod, spec: ProxyContainerSp
       ? []
       : [
           { number: spec.listenerPort, name: spec.listenerPortName },
-          { number: spec.adminPort, name: spec.listenerPortName ? 'admin' : undefined },
+          { number: spec.adminPort, name: spec.adminPortName ?? (spec.listenerPortName ? ADMIN_PORT_NAME : undefined) },
         ],
     securityContext: restrictedContainer(spec.image.user, spec.image.group),
     resources: spec.resources,

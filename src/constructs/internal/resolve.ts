@@ -19,9 +19,11 @@ import type {
   NamedPort, ResolvedAppProps, ResolvedAutoscaling, ResolvedMigration, ResolvedProxy, ResolvedSmokeTest, ResolvedSubset,
 } from '../resolved-props';
 import {
-  checkInt, checkIntOrPercent, checkName, checkNamespace, checkPinnedImage, checkPort, checkPortName, invalid,
+  checkInt, checkIntOrPercent, checkName, checkRollingUpdate, checkWholeDuration, checkNamespace, checkPinnedImage, checkPort, checkPortName, invalid,
 } from './checks';
 import { DEFAULTS } from './defaults';
+import { resolveAutoscalingRange, resolveGateway } from './resolve-gateway';
+import { checkNodePort, checkSecretKeys, checkServiceFields } from './service-checks';
 
 /** Longest app name: room for the suffixes of our object names (`-gateway`, `-lb-gateway-<hash>`). */
 const MAX_APP_NAME = 40;
@@ -44,6 +46,7 @@ export function resolveLoadBalancedAppProps(app: IConstruct, props: LoadBalanced
   checkInt(app, 'revisionHistoryLimit', props.revisionHistoryLimit, 0);
   checkIntOrPercent(app, 'maxSurge', props.maxSurge);
   checkIntOrPercent(app, 'maxUnavailable', props.maxUnavailable);
+  checkRollingUpdate(app, props.maxSurge ?? D.maxSurge, props.maxUnavailable ?? D.maxUnavailable);
   const { user, group } = resolveRunAs(app, 'container', props.container);
   return {
     name,
@@ -78,7 +81,7 @@ export function resolveLoadBalancedAppProps(app: IConstruct, props: LoadBalanced
     proxy: resolveProxy(app, props.proxy ?? {}),
     service: resolveService(app, props.service ?? {}, ports),
     config: props.config,
-    secret: props.secret,
+    secret: checkSecretKeys(app, props.secret),
     migration: props.migration && resolveMigration(app, props.migration),
     smokeTest: resolveSmokeTest(app, props.smokeTest ?? D.smokeTest),
     allowFrom: props.allowFrom ?? [],
@@ -143,15 +146,7 @@ function resolveAutoscaling(app: IConstruct, props: LoadBalancedAppProps, worklo
   if (!workload.scalable) {
     invalid(app, 'autoscaling of a bare Pod', hpa, 'use WorkloadKind.deployment(), replicaSet() or statefulSet()');
   }
-  checkInt(app, 'autoscaling.minReplicas', hpa.minReplicas, 1);
-  checkInt(app, 'autoscaling.maxReplicas', hpa.maxReplicas, 1);
-  const minReplicas = hpa.minReplicas ?? DEFAULTS.AutoscalingOptions.minReplicas;
-  if (minReplicas > hpa.maxReplicas) {
-    invalid(app, 'autoscaling.minReplicas', minReplicas, `make it <= maxReplicas (${hpa.maxReplicas}), or raise maxReplicas`);
-  }
-  const cpu = hpa.cpuUtilization ?? DEFAULTS.AutoscalingOptions.cpuUtilization;
-  if (!(cpu > 0 && cpu <= 100)) invalid(app, 'autoscaling.cpuUtilization', cpu, 'use a percentage in (0, 100]');
-  return { minReplicas, maxReplicas: hpa.maxReplicas, cpuUtilization: cpu };
+  return resolveAutoscalingRange(app, 'autoscaling', hpa);
 }
 
 function resolveSubsets(
@@ -206,14 +201,6 @@ function resolveDisruptionBudget(budget: DisruptionBudgetOptions): DisruptionBud
   return { ...budget, maxUnavailable: budget.maxUnavailable ?? DEFAULTS.DisruptionBudgetOptions.maxUnavailable };
 }
 
-function resolveGateway(app: IConstruct, props: LoadBalancedAppProps): ResolvedAppProps['gateway'] {
-  if (props.gateway === false) return undefined;
-  const g = props.gateway ?? {};
-  checkInt(app, 'gateway.replicas', g.replicas, 1);
-  const D = DEFAULTS.GatewayOptions;
-  return { replicas: g.replicas ?? D.replicas, port: g.port ?? D.port, maxUnavailable: g.maxUnavailable ?? D.maxUnavailable };
-}
-
 function resolveProxy(app: IConstruct, proxy: ProxyOptions): ResolvedProxy {
   const image = proxy.image ?? ProxyImage.node();
   checkPinnedImage(app, 'proxy image', image.image);
@@ -235,8 +222,9 @@ function resolveService(app: IConstruct, service: ClientServiceOptions, ports: r
   const nodePorts = service.nodePorts ?? {};
   for (const [portName, n] of Object.entries(nodePorts)) {
     if (!ports.some((p) => p.name === portName)) invalid(app, `service.nodePorts.${portName}`, n, `name one of the ports: ${ports.map((p) => p.name).join(', ')}`);
-    checkPort(app, `service.nodePorts.${portName}`, n);
+    checkNodePort(app, `service.nodePorts.${portName}`, n, service.type, 'service.type');
   }
+  checkServiceFields(app, 'service.', service);
   return { ...service, nodePorts };
 }
 
@@ -245,6 +233,7 @@ function resolveMigration(app: IConstruct, m: MigrationJobOptions): ResolvedMigr
   checkInt(app, 'migration.parallelism', m.parallelism, 1);
   checkInt(app, 'migration.completions', m.completions, 1);
   checkInt(app, 'migration.backoffLimit', m.backoffLimit, 0);
+  checkWholeDuration(app, 'migration.activeDeadline', m.activeDeadline, 'seconds');
   const D = DEFAULTS.MigrationJobOptions;
   return {
     container: m.container,
@@ -260,6 +249,8 @@ function resolveSmokeTest(app: IConstruct, smoke: SmokeTestOptions | boolean): R
   if (smoke === false) return undefined;
   const s = smoke === true ? {} : smoke;
   checkInt(app, 'smokeTest.backoffLimit', s.backoffLimit, 0);
+  checkWholeDuration(app, 'smokeTest.timeout', s.timeout, 'milliseconds');
+  checkWholeDuration(app, 'smokeTest.activeDeadline', s.activeDeadline, 'seconds');
   const D = DEFAULTS.SmokeTestOptions;
   const timeout = s.timeout ?? D.timeout;
   const activeDeadline = s.activeDeadline ?? D.activeDeadline;

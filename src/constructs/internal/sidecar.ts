@@ -11,6 +11,7 @@ import { DEFAULTS } from './defaults';
 import { HashedConfigMap } from './hashed-config-map';
 import { accessLabel, consumerChecksumAnnotation } from './labels';
 import { addProxyContainer, CONFIG_KEY, proxyChecksum, proxyGracePeriodSeconds } from './proxy-container';
+import { addScrapeAnnotations } from './observability';
 import { hardenConsumerPod } from './harden';
 import { ProxyBundle } from './proxy-bundle';
 import { addRuntimeDefaultSeccomp, podSpecPointer, useDiscoveryAccount } from './security';
@@ -85,11 +86,12 @@ export function injectSidecar(app: LoadBalancedApp, consumer: kplus.AbstractPod,
   const bundle = ProxyBundle.forApp(app, props);
   const { image, resources } = props.proxy;
   guarded(consumer, 'consumer', name, () =>
-    addProxyContainer(consumer, { name, volumePrefix: name, config: configMap.configMap, bundle, image, resources, adminPort, listenerPort: port }),
+    addProxyContainer(consumer, { name, volumePrefix: name, config: configMap.configMap, bundle, image, resources, adminPort, adminPortName: `lb-admin-${adminPort}`, listenerPort: port }),
   );
   const meta = podMetadata(consumer);
   meta.addLabel(accessLabel(app.name), 'true');
   meta.addAnnotation(consumerChecksumAnnotation(app.name), proxyChecksum(configMap, bundle));
+  addScrapeAnnotations(meta, adminPort);
   addRuntimeDefaultSeccomp(consumer);
   if (options.hardenPod ?? DEFAULTS.ConsumerOptions.hardenPod) hardenConsumerPod(consumer, name);
   useDiscoveryAccount(consumer, app.subsets.map((sub) => sub.discovery));
