@@ -109,7 +109,7 @@ describe('README', () => {
         process.chdir(cwd);
       }
     };
-    expect(await run(args)).toEqual({ code: 0, out: 'cdk8s-balancer validate: 13 objects in 1 file: no problems' });
+    expect(await run(args)).toEqual({ code: 0, out: 'cdk8s-balancer validate: 14 objects in 1 file: no problems' });
     const shown = /gives:\n\n```\n([\s\S]*?)\n```/.exec(README)![1];
     expect(await run(args.filter((a, i) => a !== '--external-secret' && args[i - 1] !== '--external-secret'))).toEqual({ code: 1, out: shown });
   });
