@@ -130,6 +130,23 @@ export const SlowStartSchema = z
       'checks takes a growing share of new requests over windowMs. Not applied while every endpoint is ramping (a first start).',
   );
 
+export const ZoneAwareSchema = z
+  .object({
+    zone: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "The proxy's own zone. Absent: env LB_ZONE, else learned from the EndpointSlices: the zone of an endpoint on " +
+          'the same node (env NODE_NAME). Unknown: no zone preference.',
+      ),
+  })
+  .strict()
+  .describe(
+    'Prefer endpoints in the proxy\'s zone (or hinted for it by hints.forZones) while they have headroom: with a share ' +
+      'of the local endpoints ejected or failing, that share of requests spills over every eligible endpoint.',
+  );
+
 export const AdminSchema = z
   .object({
     host: host.default('0.0.0.0'),
@@ -171,6 +188,7 @@ export const ProxyConfigSchema = z
     drainMs: ms.default(20_000).describe('On SIGTERM, after shutdownDelayMs, time in-flight requests get to finish.'),
     logging: LoggingSchema.default({ level: 'info', accessLog: false }),
     slowStart: SlowStartSchema.optional(),
+    zoneAware: ZoneAwareSchema.optional(),
   })
   .strict();
 

@@ -70,7 +70,7 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
     staleSeconds: () => discovery.staleSeconds(),
   };
   const metrics = new ProxyMetrics(view, o.defaultMetrics ?? true);
-  router = new Router({ config, set: discovery.set, balancer, pools, clock, metrics, log, now });
+  router = new Router({ config, set: discovery.set, balancer, pools, clock, metrics, log, now, localZone: () => discovery.localZone() });
   const r = router;
   const checker = config.healthCheck
     ? new ActiveHealthChecker(config.healthCheck, log, (ep) => (ep.healthy ? r.onRecovered(ep) : r.eligibility.invalidate()))

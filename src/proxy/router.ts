@@ -28,8 +28,10 @@ export interface RouterDeps {
   readonly metrics: ProxyMetrics;
   readonly log: Logger;
   readonly now: () => number;
-  /** Uniform in [0, 1), for slow start; Math.random by default. */
+  /** Uniform in [0, 1), for slow start and zone spill; Math.random by default. */
   readonly random?: () => number;
+  /** The proxy's zone, when zone-aware routing is on and the zone is known. */
+  readonly localZone?: () => string | undefined;
 }
 
 export class Router {
@@ -44,6 +46,8 @@ export class Router {
   public readonly eligibility: Eligibility;
   /** Slow start of new and recovered endpoints, when the config asks for it. */
   public readonly slowStart: SlowStart | undefined;
+  private readonly random: () => number;
+  private readonly localZone: (() => string | undefined) | undefined;
   public readonly outlier: OutlierDetector;
   public readonly budget: RetryBudget;
   public readonly admission: Admission;
@@ -89,7 +93,9 @@ export class Router {
     this.maxPerEndpoint = c.limits.maxInFlightPerEndpoint;
     this.loadHeader = c.algorithm.kind === 'least-utilization' ? c.algorithm.header.toLowerCase() : undefined;
     this.accessLog = c.logging.accessLog;
-    this.slowStart = c.slowStart && new SlowStart(c.slowStart, d.now, d.random ?? Math.random);
+    this.random = d.random ?? Math.random;
+    this.localZone = c.zoneAware ? d.localZone : undefined;
+    this.slowStart = c.slowStart && new SlowStart(c.slowStart, d.now, this.random);
     d.set.onChange((change) => {
       for (const ep of change.removed) d.pools.retire(ep);
       // Endpoints that join a pool that already serves ramp up; the first ones (a first start) do not.
@@ -132,11 +138,33 @@ export class Router {
       for (const e of base) if (tried === undefined || !tried.includes(e)) return 'busy';
       return 'none';
     }
-    const picked = this.balancer.pick(list, { hashKey }) as UpstreamEndpoint | undefined;
+    const zone = this.localZone?.();
+    const from = zone === undefined ? list : this.preferLocal(list, zone);
+    let picked = this.balancer.pick(from, { hashKey }) as UpstreamEndpoint | undefined;
     if (picked === undefined) return 'none';
-    if (this.slowStart === undefined || this.slowStart.keeps(picked, list)) return picked;
-    // A ramping endpoint passed up: the algorithm chooses again among the others.
-    return (this.balancer.pick(list.filter((e) => e !== picked), { hashKey }) as UpstreamEndpoint | undefined) ?? picked;
+    if (this.slowStart !== undefined && !this.slowStart.keeps(picked, from)) {
+      // A ramping endpoint passed up: the algorithm chooses again among the others.
+      picked = (this.balancer.pick(from.filter((e) => e !== picked), { hashKey }) as UpstreamEndpoint | undefined) ?? picked;
+    }
+    if (zone !== undefined) this.metrics.zonePicks.inc({ locality: isLocal(picked, zone) ? 'local' : 'remote' });
+    return picked;
+  }
+
+  /**
+   * Zone-aware routing (Envoy's locality model, simplified): the local endpoints take the request while they have
+   * headroom. Headroom is the share of the zone's endpoints that can take a try now (not ejected, failing, at their
+   * in-flight limit, or tried): with all of them, every request stays local; with half, half the requests spill to
+   * the other zones' endpoints, in proportion to what the zone lost. No local endpoint eligible: all go elsewhere.
+   */
+  private preferLocal(list: readonly UpstreamEndpoint[], zone: string): readonly UpstreamEndpoint[] {
+    let eligible = 0;
+    for (const e of list) if (isLocal(e, zone)) eligible++;
+    if (eligible === 0 || eligible === list.length) return list;
+    let total = 0;
+    for (const e of this.set.all()) if (!e.terminating && isLocal(e, zone)) total++;
+    const headroom = eligible / Math.max(total, eligible);
+    const local = headroom >= 1 || this.random() < headroom;
+    return list.filter((e) => isLocal(e, zone) === local);
   }
 
   /** True when an endpoint outside `tried` could take a try now. */
@@ -154,4 +182,9 @@ export class Router {
   public hasEligible(): boolean {
     return this.eligibility.base().length > 0;
   }
+}
+
+/** In `zone`: hinted for it when the endpoint has hints (EndpointSlice hints.forZones), else located in it. */
+function isLocal(e: UpstreamEndpoint, zone: string): boolean {
+  return e.forZones !== undefined ? e.forZones.includes(zone) : e.zone === zone;
 }

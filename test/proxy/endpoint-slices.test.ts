@@ -219,6 +219,71 @@ describe('endpoint-slices discovery', () => {
     expect(Math.abs(shares[3] - 1 / 3)).toBeLessThan(0.05);
   });
 
+  describe('zone-aware routing', () => {
+    // 127.0.0.61/62 in zone-a (the proxy's, learned from its node), 127.0.0.63/64 in zone-b.
+    const zoned = (): SliceEndpoint[] => HOSTS.map((address, i) => ({ address, zone: i < 2 ? 'zone-a' : 'zone-b' }));
+    const startZoned = async (extraConfig: object = {}) => {
+      proxy = await startProxy(
+        {
+          algorithm: { kind: 'round-robin' },
+          zoneAware: {},
+          outlierDetection: { consecutiveFailures: 2, baseEjectionMs: 30_000 },
+          retries: { attempts: 1 },
+          upstream: { port: 1, sources: [{ kind: 'endpoint-slices', service: SVC, namespace: NS, apiServer: api.url, tokenFile: tmpFile('token', api.token), caFile: CA_FILE }] },
+          ...extraConfig,
+        } as never,
+        { waitReady: false, env: { NODE_NAME: 'node-61' } },
+      );
+      await waitFor(async () => (await ids(proxy!)).length === 4, 5_000, 'four endpoints');
+      return proxy;
+    };
+    const zoneMetric = async (p: RunningProxy, locality: string) =>
+      Number(new RegExp(`^lb_upstream_rq_zone_total\\{locality="${locality}"\\} (\\S+)$`, 'm').exec((await get(p.host, p.adminPort, '/metrics')).body)?.[1] ?? 0);
+
+    test('with headroom, every request stays in the proxy\'s zone (learned from the node it shares with a pod)', async () => {
+      api.put(NS, SVC, 'web-abc', port, zoned());
+      const p = await startZoned();
+      const counts = await spreadOver(p, 40);
+      expect(counts).toEqual({ [HOSTS[0]]: 20, [HOSTS[1]]: 20 });
+      expect(await zoneMetric(p, 'local')).toBe(40);
+      expect(await zoneMetric(p, 'remote')).toBe(0);
+    });
+
+    test('with half the local endpoints ejected, half the requests spill to the other zone', async () => {
+      api.put(NS, SVC, 'web-abc', port, zoned());
+      backends[1].server.removeAllListeners('request');
+      backends[1].server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+        req.resume();
+        res.writeHead(500).end();
+      });
+      const p = await startZoned();
+      // eject 127.0.0.62: it answers 500
+      await waitFor(
+        async () => {
+          await spreadOver(p, 4);
+          return (await endpointsDump(p)).endpoints.some((e) => e.id.startsWith(HOSTS[1]) && e.ejected);
+        },
+        10_000,
+        'local endpoint ejected',
+      );
+      const counts = await spreadOver(p, 300);
+      const remote = (counts[HOSTS[2]] ?? 0) + (counts[HOSTS[3]] ?? 0);
+      // headroom 1/2: half stays local (127.0.0.61), half goes to zone-b
+      expect(remote / 300).toBeGreaterThan(0.4);
+      expect(remote / 300).toBeLessThan(0.6);
+      expect(counts[HOSTS[1]] ?? 0).toBe(0);
+    });
+
+    test('hints.forZones decide what is local when the slices carry them', async () => {
+      const eps: SliceEndpoint[] = HOSTS.map((address, i) => ({ address, zone: i < 2 ? 'zone-a' : 'zone-b' }));
+      api.put(NS, SVC, 'web-abc', port, eps);
+      // the proxy is told its zone outright; the slices hint 127.0.0.63 for zone-a
+      api.putRaw(NS, SVC, 'web-abc', port, eps, { [HOSTS[2]]: ['zone-a'], [HOSTS[0]]: ['zone-b'], [HOSTS[1]]: ['zone-b'], [HOSTS[3]]: ['zone-b'] });
+      const p = await startZoned({ zoneAware: { zone: 'zone-a' } });
+      expect(await spreadOver(p, 10)).toEqual({ [HOSTS[2]]: 10 });
+    });
+  });
+
   test('a wrong token is refused by the API server: the proxy says so and does not become ready', async () => {
     api.put(NS, SVC, 'web-abc', port, eps(HOSTS[0]));
     proxy = await startProxy(

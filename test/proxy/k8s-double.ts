@@ -98,6 +98,16 @@ export class KubeApiDouble {
     this.emit({ rv: this.rv, type, stored });
   }
 
+  /** Like put, with hints.forZones per address. */
+  public putRaw(ns: string, service: string, name: string, port: number, endpoints: readonly SliceEndpoint[], hints: Record<string, string[]>): void {
+    this.put(ns, service, name, port, endpoints);
+    const stored = this.slices.get(`${ns}/${name}`)!;
+    for (const e of stored.object.endpoints as { addresses: string[]; hints?: unknown }[]) {
+      const zones = hints[e.addresses[0]];
+      if (zones) e.hints = { forZones: zones.map((z) => ({ name: z })) };
+    }
+  }
+
   public remove(ns: string, name: string): void {
     const key = `${ns}/${name}`;
     const stored = this.slices.get(key);

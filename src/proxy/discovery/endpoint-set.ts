@@ -18,6 +18,8 @@ export interface EndpointSpec {
   readonly terminating?: boolean;
   /** Topology zone, when the source knows it. */
   readonly zone?: string;
+  /** Zones the endpoint is hinted for (EndpointSlice hints.forZones), when the source has hints. */
+  readonly forZones?: readonly string[];
 }
 
 /** The pool's view of one backend. Balancers see it through the {@link Endpoint} interface. */
@@ -37,6 +39,8 @@ export class UpstreamEndpoint implements Endpoint {
   public terminating = false;
   /** Topology zone, when discovery knows it. */
   public zone: string | undefined;
+  /** Zones it is hinted for (EndpointSlice hints.forZones); undefined without hints. */
+  public forZones: readonly string[] | undefined;
   /** When its slow-start ramp began (ms, the router's clock); 0 when not ramping. */
   public rampStart = 0;
   /** Responses below 500. */
@@ -128,6 +132,8 @@ export class EndpointSet {
     const terminating = spec.terminating ?? false;
     if (known) {
       held.add(id);
+      known.zone = spec.zone ?? known.zone;
+      known.forZones = spec.forZones;
       if (known.terminating === terminating) return false;
       known.terminating = terminating;
       return true;
@@ -136,6 +142,7 @@ export class EndpointSet {
     const ep = new UpstreamEndpoint(id, spec.address, spec.port, spec.weight, spec.subset);
     ep.terminating = terminating;
     ep.zone = spec.zone;
+    ep.forZones = spec.forZones;
     this.byId.set(id, ep);
     added.push(ep);
     return false;

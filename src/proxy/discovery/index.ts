@@ -7,7 +7,8 @@ import type { Logger } from '../log';
 import { createResolve, DnsWatch } from './dns';
 import { EndpointSet } from './endpoint-set';
 import { inClusterApiServer, SliceWatch } from './slice-watch';
-import { specsFromSlices } from './slices';
+import { specsFromSlices, zoneOfNode } from './slices';
+import type { EndpointSlice } from './slices';
 import { staticSpecs } from './static';
 
 export { EndpointSet, UpstreamEndpoint, endpointId } from './endpoint-set';
@@ -15,6 +16,11 @@ export type { EndpointSpec, EndpointChange } from './endpoint-set';
 
 export interface Discovery {
   readonly set: EndpointSet;
+  /**
+   * The proxy's zone: config zoneAware.zone, else env LB_ZONE, else the zone the EndpointSlices give an endpoint on
+   * this proxy's node (env NODE_NAME, from the downward API); undefined when none of them tells.
+   */
+  localZone(): string | undefined;
   /** Seconds since the oldest watch stopped being current; 0 when every watch is current (DNS: always 0). */
   staleSeconds(): number;
   /** Settles once every source has answered once (or failed once). */
@@ -40,6 +46,9 @@ export function startDiscovery(config: ProxyConfig, opts: DiscoveryOptions): Dis
   });
   const watches: { readonly first: Promise<void>; stop(): void }[] = [];
   const slices: SliceWatch[] = [];
+  const lastSlices = new Map<number, readonly EndpointSlice[]>();
+  /** The zone learned from the slices, recomputed when they change ('' = not known). */
+  let learnedZone: string | undefined;
   config.upstream.sources.forEach((source, i) => {
     const name = `${source.kind}#${i}`;
     if (source.kind === 'static') {
@@ -65,7 +74,11 @@ export function startDiscovery(config: ProxyConfig, opts: DiscoveryOptions): Dis
         caFile: source.caFile,
         resyncMs: source.resyncMs,
         log,
-        onSlices: (list) => set.reset(name, specsFromSlices(list, spec)),
+        onSlices: (list) => {
+          lastSlices.set(i, list);
+          learnedZone = undefined;
+          set.reset(name, specsFromSlices(list, spec));
+        },
       });
       watches.push(watch);
       slices.push(watch);
@@ -91,6 +104,18 @@ export function startDiscovery(config: ProxyConfig, opts: DiscoveryOptions): Dis
   return {
     set,
     ready: Promise.all(watches.map((w) => w.first)).then(() => undefined),
+    localZone: () => {
+      const env = opts.env ?? process.env;
+      const fixed = config.zoneAware?.zone ?? env.LB_ZONE;
+      if (fixed) return fixed;
+      const node = env.NODE_NAME;
+      if (!node) return undefined;
+      if (learnedZone === undefined) {
+        learnedZone = '';
+        for (const list of lastSlices.values()) learnedZone ||= zoneOfNode(list, node) ?? '';
+      }
+      return learnedZone || undefined;
+    },
     staleSeconds: () => {
       const since = Math.min(...slices.map((w) => w.staleSince ?? Infinity));
       return since === Infinity ? 0 : (Date.now() - since) / 1000;

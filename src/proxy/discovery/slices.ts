@@ -21,6 +21,7 @@ export interface EndpointSlice {
         readonly conditions?: { readonly ready?: boolean | null; readonly serving?: boolean | null; readonly terminating?: boolean | null };
         readonly zone?: string;
         readonly nodeName?: string;
+        readonly hints?: { readonly forZones?: readonly { readonly name?: string }[] } | null;
       }[]
     | null;
 }
@@ -31,6 +32,12 @@ export interface SliceSourceSpec {
   readonly portName?: string;
   /** The port when the slices name none (upstream.port). */
   readonly defaultPort: number;
+}
+
+/** The zone of `node` as the slices tell it (an endpoint on that node), if any. */
+export function zoneOfNode(slices: Iterable<EndpointSlice>, node: string): string | undefined {
+  for (const slice of slices) for (const ep of slice.endpoints ?? []) if (ep.nodeName === node && ep.zone) return ep.zone;
+  return undefined;
 }
 
 /** The port of `slice` the proxy sends to, or undefined when the slice has ports but not the named one. */
@@ -58,7 +65,8 @@ export function specsFromSlices(slices: Iterable<EndpointSlice>, spec: SliceSour
       const id = endpointId(address, port);
       const known = byId.get(id);
       if (known && !known.terminating) continue;
-      byId.set(id, { address, port, weight: spec.weight, subset: spec.subset, terminating: !ready, zone: ep.zone });
+      const forZones = ep.hints?.forZones?.map((z) => z.name).filter((z): z is string => typeof z === 'string');
+      byId.set(id, { address, port, weight: spec.weight, subset: spec.subset, terminating: !ready, zone: ep.zone, forZones });
     }
   }
   return [...byId.values()];

@@ -84,6 +84,7 @@ export class ProxyMetrics {
   public readonly pickNone: Counter;
   public readonly queueRejected: Counter<'reason'>;
   public readonly ejections: Counter;
+  public readonly zonePicks: Counter<'locality'>;
 
   public constructor(view: StateView, defaults = true) {
     const registers = [this.registry];
@@ -105,6 +106,7 @@ export class ProxyMetrics {
     this.pickNone = new Counter({ ...spec('pickNone'), registers });
     this.queueRejected = new Counter({ ...spec('queueRejected'), registers });
     this.ejections = new Counter({ ...spec('outlierEjections'), registers });
+    this.zonePicks = new Counter({ ...spec('zonePicks'), registers });
     const gauge = (key: keyof typeof STATS, read: () => number) =>
       new Gauge({
         ...spec(key),

@@ -58,6 +58,12 @@ export const STATS = {
     type: 'gauge',
   },
   endpointsTotal: { name: 'lb_endpoints_total', help: 'Endpoints known to discovery.', type: 'gauge' },
+  zonePicks: {
+    name: 'lb_upstream_rq_zone_total',
+    help: 'Tries sent to an endpoint in the proxy\'s zone (locality="local") or in another (locality="remote"), when the zone is known.',
+    type: 'counter',
+    labels: ['locality'],
+  },
   discoveryStale: {
     name: 'lb_discovery_stale_seconds',
     help: 'How long the endpoint view may have been out of date (a Kubernetes API watch down); 0 while current.',
