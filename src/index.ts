@@ -30,7 +30,7 @@ export type { PodDisruptionBudgetProps } from './constructs/pod-disruption-budge
 export { Protocol } from './constructs/protocol';
 export { ProxyImage } from './constructs/proxy-image';
 export type { ProxyImageOptions } from './constructs/proxy-image';
-export type { HealthCheckOptions, OutlierDetectionOptions, ProxyOptions, RetryOptions, TimeoutOptions } from './constructs/proxy-options';
+export type { HealthCheckOptions, OutlierDetectionOptions, ProxyOptions, RetryOptions, SlowStartOptions, TimeoutOptions, ZoneAwareOptions } from './constructs/proxy-options';
 export { ReplicaSet } from './constructs/replica-set';
 export type { ReplicaSetProps } from './constructs/replica-set';
 export type {

@@ -28,7 +28,7 @@ import { resolveLoadBalancedAppProps } from './internal/resolve';
 import { injectSidecar } from './internal/sidecar';
 import type { MigrationJobOptions, SmokeTestOptions } from './jobs';
 import type { Protocol } from './protocol';
-import type { HealthCheckOptions, OutlierDetectionOptions, ProxyOptions, RetryOptions, TimeoutOptions } from './proxy-options';
+import type { HealthCheckOptions, OutlierDetectionOptions, ProxyOptions, RetryOptions, SlowStartOptions, TimeoutOptions, ZoneAwareOptions } from './proxy-options';
 import type { NamedPort, ResolvedAppProps, ResolvedMigration, ResolvedSmokeTest } from './resolved-props';
 import type { WorkloadKind } from './workload-kind';
 import type { ConsumerOptions } from './consumer-options';
@@ -151,6 +151,16 @@ export interface LoadBalancedAppProps {
    * @default - the config's defaults: 1 s connect, 30 s request
    */
   readonly timeouts?: TimeoutOptions;
+  /**
+   * Slow start of pods that join, or come back from ejection or failed health checks, in every algorithm.
+   * @default - none: a new pod gets its full share at once
+   */
+  readonly slowStart?: SlowStartOptions;
+  /**
+   * Zone-aware routing: `true`, or `{ zone }`. Needs zones, so it is meant for `Discovery.endpointSlices()`.
+   * @default false
+   */
+  readonly zoneAware?: boolean | ZoneAwareOptions;
   /**
    * The gateway; `false` for none. The client-facing Service then selects the app directly (kube-proxy's
    * per-connection balancing), and its clients must be allowed through `allowFrom`.

@@ -142,3 +142,33 @@ export interface TimeoutOptions {
    */
   readonly clientIdle?: Duration;
 }
+
+/**
+ * Slow start (Envoy's model): a pod that joins while others serve, or comes back from ejection or from failing
+ * health checks, takes a growing share of new requests over `window` instead of its full share at once. Not applied
+ * while every pod is new (a first start): there is nobody to shift the load to.
+ */
+export interface SlowStartOptions {
+  /** How long the ramp lasts. */
+  readonly window: Duration;
+  /**
+   * Shape of the ramp: the share factor is (t / window)^(1 / aggression); 1 is linear, above 1 ramps faster early.
+   * @default 1
+   */
+  readonly aggression?: number;
+  /**
+   * Share factor at the start of the ramp, in percent (1-100), so a new pod still gets some requests.
+   * @default 10
+   */
+  readonly minWeightPercent?: number;
+}
+
+/** Zone-aware routing: prefer pods in the proxy's zone while they have headroom. */
+export interface ZoneAwareOptions {
+  /**
+   * The proxy's zone, when you know it (e.g. a gateway pinned to one zone).
+   * @default - learned at run time: the zone the EndpointSlices give a pod on the proxy's node (its node name comes
+   * from the downward API, since Kubernetes 1.27 cannot pass node labels to a pod); no preference until one is seen
+   */
+  readonly zone?: string;
+}

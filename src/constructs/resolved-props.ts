@@ -14,7 +14,7 @@ import type { AppSecret } from './app-secret';
 import type { DisruptionBudgetOptions, SpreadOptions } from './app-subset';
 import type { Discovery } from './discovery';
 import type { Protocol } from './protocol';
-import type { HealthCheckOptions, OutlierDetectionOptions, RetryOptions, TimeoutOptions } from './proxy-options';
+import type { HealthCheckOptions, OutlierDetectionOptions, RetryOptions, SlowStartOptions, TimeoutOptions, ZoneAwareOptions } from './proxy-options';
 import type { ProxyImage } from './proxy-image';
 import type { WorkloadKind } from './workload-kind';
 
@@ -141,6 +141,8 @@ export interface ResolvedAppProps {
   readonly outlierDetection?: OutlierDetectionOptions;
   readonly retries?: RetryOptions;
   readonly timeouts?: TimeoutOptions;
+  readonly slowStart?: SlowStartOptions;
+  readonly zoneAware?: boolean | ZoneAwareOptions;
   readonly gateway?: ResolvedGateway;
   readonly proxy: ResolvedProxy;
   readonly service: ClientServiceOptions;

@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Size, Testing } from 'cdk8s';
+import { Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Discovery, LoadBalancedApp } from '../../src';
 import { validateManifests } from '../../src/testing';
@@ -139,4 +139,34 @@ describe('Discovery.endpointSlices()', () => {
       rmSync(root, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+describe('slowStart and zoneAware props', () => {
+  const config = (props: object) => {
+    const c = chart();
+    new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, discovery: Discovery.endpointSlices(), ...props });
+    const cm = (Testing.synth(c) as Obj[]).find((o) => o.kind === 'ConfigMap' && o.metadata.name?.startsWith('hello-lb-gateway-'))!;
+    return JSON.parse(cm.data!['config.json']) as { slowStart?: unknown; zoneAware?: unknown };
+  };
+
+  test('reach the config with their defaults', () => {
+    expect(config({ slowStart: { window: Duration.seconds(30) }, zoneAware: true })).toMatchObject({
+      slowStart: { windowMs: 30_000, aggression: 1, minWeightPercent: 10 },
+      zoneAware: {},
+    });
+    expect(config({ zoneAware: { zone: 'eu-west-1a' } }).zoneAware).toEqual({ zone: 'eu-west-1a' });
+    const off = config({});
+    expect([off.slowStart, off.zoneAware]).toEqual([undefined, undefined]);
+  });
+
+  test('a bad value is refused naming the prop', () => {
+    expect(() => config({ slowStart: { window: Duration.seconds(30), minWeightPercent: 0 } })).toThrow(/slowStart\.minWeightPercent \(from slowStart\.minWeightPercent\)/);
+  });
+
+  test('proxy containers learn their node for the zone', () => {
+    const c = chart();
+    new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, zoneAware: true });
+    const gw = find(Testing.synth(c) as Obj[], 'Deployment', 'hello-gateway');
+    expect(podSpec(gw).containers[0].env).toContainEqual({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
+  });
 });

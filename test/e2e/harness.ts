@@ -182,6 +182,7 @@ function containerEnv(pc: ProxyContainer): Record<string, string> {
   for (const e of pc.container.env ?? []) {
     if (typeof e.value === 'string') env[e.name] = e.value;
     else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') env[e.name] = E2E_NAMESPACE;
+    else if (e.valueFrom?.fieldRef?.fieldPath === 'spec.nodeName') env[e.name] = 'node-e2e';
     else if (e.valueFrom) throw new Error(`the harness cannot fill env ${e.name} from ${JSON.stringify(e.valueFrom)}`);
   }
   return env;

@@ -62,6 +62,12 @@ export function balancerConfigInput(app: ResolvedAppProps, sources: readonly Dis
     shutdownDelayMs: ms(proxy.shutdownDelay),
     drainMs: ms(proxy.drain),
     logging: proxy.accessLog === undefined ? undefined : { level: 'info', accessLog: proxy.accessLog },
+    slowStart: app.slowStart && {
+      windowMs: app.slowStart.window.toMilliseconds(),
+      aggression: app.slowStart.aggression,
+      minWeightPercent: app.slowStart.minWeightPercent,
+    },
+    zoneAware: app.zoneAware === undefined || app.zoneAware === false ? undefined : app.zoneAware === true ? {} : { zone: app.zoneAware.zone },
   });
 }
 
@@ -80,6 +86,10 @@ const PROXY_FIELDS: Readonly<Record<string, string>> = {
   drainMs: 'proxy.drain',
   'logging.accessLog': 'proxy.accessLog',
   'logging.level': 'proxy.accessLog',
+  'slowStart.windowMs': 'slowStart.window',
+  'slowStart.aggression': 'slowStart.aggression',
+  'slowStart.minWeightPercent': 'slowStart.minWeightPercent',
+  'zoneAware.zone': 'zoneAware.zone',
 };
 /** Fields the constructs write themselves, from the props named. */
 const DERIVED: Readonly<Record<string, string>> = {

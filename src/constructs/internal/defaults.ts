@@ -16,6 +16,7 @@ import {
   PeakEwmaSchema,
   ProxyConfigSchema,
 } from '../../config';
+import { SlowStartSchema } from '../../config/schema';
 import { Algorithm } from '../algorithm';
 import { Discovery } from '../discovery';
 import { ExternalTrafficPolicy, SessionAffinity, UnhealthyPodEvictionPolicy } from '../enums';
@@ -24,6 +25,7 @@ import { WorkloadKind } from '../workload-kind';
 
 /** The config's defaults: a minimal config, parsed. */
 const CONFIG = ProxyConfigSchema.parse({ version: CONFIG_VERSION, upstream: { port: 1, sources: [{ kind: 'dns', hostname: 'x' }] } });
+const SLOW_START = SlowStartSchema.parse({ windowMs: 1 });
 const DNS_SOURCE = DnsSourceSchema.parse({ kind: 'dns', hostname: 'x' });
 const HEALTH = HealthCheckSchema.parse({});
 const PEAK_EWMA = PeakEwmaSchema.parse({ kind: 'peak-ewma' });
@@ -58,6 +60,7 @@ export const DEFAULTS = {
     protocol: Protocol.http(),
     discovery: Discovery.dns(),
     smokeTest: false,
+    zoneAware: false,
   },
   /** The app container is cdk8s-plus's ContainerProps, so these are documented in prose on `container`. */
   AppContainer: { user: 65532, resources: APP_RESOURCES },
@@ -67,6 +70,7 @@ export const DEFAULTS = {
   GatewayOptions: { replicas: 2, port: CONFIG.listener.port, maxUnavailable: 1 },
   GatewayMetricsOptions: { service: true, scrapeAnnotations: true, podMonitor: false },
   ConsumerOptions: { port: 15001, adminPort: CONFIG.admin.port, hardenPod: true },
+  SlowStartOptions: { aggression: SLOW_START.aggression, minWeightPercent: SLOW_START.minWeightPercent },
   AutoscalingOptions: { minReplicas: 2, cpuUtilization: 70 },
   DisruptionBudgetOptions: { maxUnavailable: 1 },
   SpreadOptions: { zones: false, whenUnsatisfiable: 'ScheduleAnyway' as 'ScheduleAnyway' | 'DoNotSchedule' },

@@ -80,7 +80,11 @@ export function addProxyContainer(pod: kplus.AbstractPod, spec: ProxyContainerSp
     imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
     command: [...proxyCommand(spec.image, spec.smoke), ...(spec.extraArgs ?? [])],
     // The namespace the pod runs in, for discovery names written as $(POD_NAMESPACE) when no namespace was known.
-    envVariables: { POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE) },
+    // Its node, so that zone-aware routing can learn the zone from the EndpointSlices (1.27 cannot pass node labels).
+    envVariables: {
+      POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
+      NODE_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.NODE_NAME),
+    },
     ports: spec.smoke
       ? []
       : [

@@ -77,6 +77,8 @@ export function resolveLoadBalancedAppProps(app: IConstruct, props: LoadBalanced
     outlierDetection: props.outlierDetection,
     retries: props.retries,
     timeouts: props.timeouts,
+    slowStart: props.slowStart,
+    zoneAware: props.zoneAware,
     gateway: resolveGateway(app, props),
     proxy: resolveProxy(app, props.proxy ?? {}),
     service: resolveService(app, props.service ?? {}, ports),
