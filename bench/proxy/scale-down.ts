@@ -10,7 +10,7 @@ import * as http from 'node:http';
 import { Dnsmasq, findDnsmasq } from '../../test/e2e/harness';
 import { cleanTmp, request, sleep, startProxy, tmpFile, waitFor, get } from '../../test/proxy/helpers';
 import { CA_FILE, KubeApiDouble } from '../../test/proxy/k8s-double';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -40,7 +40,7 @@ async function startPods(port: number): Promise<Pod[]> {
   );
 }
 
-async function run(mode: 'dns' | 'slices', port: number, dnsmasq: string): Promise<{ failed: number; total: number; afterExit: number; lastPickMs: number }> {
+async function run(mode: 'dns' | 'slices', port: number, dnsmasq: string): Promise<{ failed: number; total: number; afterExit: number; lastPickMs: number; rssMiB: number }> {
   const pods = await startPods(port);
   let dns: Dnsmasq | undefined;
   let api: KubeApiDouble | undefined;
@@ -87,6 +87,8 @@ async function run(mode: 'dns' | 'slices', port: number, dnsmasq: string): Promi
   stop = true;
   await Promise.all(workers);
   agent.destroy();
+  const status = readFileSync(`/proc/${proxy.child.pid}/status`, 'utf8');
+  const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
   await proxy.stop();
   dns?.stop();
   await api?.close();
@@ -94,7 +96,7 @@ async function run(mode: 'dns' | 'slices', port: number, dnsmasq: string): Promi
     p.server.close();
     p.server.closeAllConnections();
   }
-  return { failed, total, afterExit, lastPickMs: Math.max(0, lastPick - t0) };
+  return { failed, total, afterExit, lastPickMs: Math.max(0, lastPick - t0), rssMiB };
 }
 
 async function main(): Promise<void> {
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < runs; i++) {
       const r = await run(mode, 18_500 + i + (mode === 'dns' ? 0 : 10), dnsmasq);
       console.log(
-        `${mode.padEnd(7)} run ${i + 1}: ${r.failed} failed of ${r.total} POSTs; last new request to the removed pod ${r.lastPickMs.toFixed(0)} ms after it left discovery`,
+        `${mode.padEnd(7)} run ${i + 1}: ${r.failed} failed of ${r.total} POSTs; last new request to the removed pod ${r.lastPickMs.toFixed(0)} ms after it left discovery; proxy RSS ${r.rssMiB.toFixed(0)} MiB`,
       );
     }
   }
