@@ -63,6 +63,12 @@ function crossFieldIssues(c: ProxyConfig): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   const subsets = new Set(c.upstream.sources.map((s) => s.subset));
   out.push(...trafficSplitIssues(c.upstream.trafficSplit, subsets));
+  if (c.zoneAware && !c.upstream.sources.some((s) => s.kind === 'endpoint-slices')) {
+    out.push({
+      path: 'zoneAware',
+      message: 'zone-aware routing needs to know the endpoints\' zones, and only endpoint-slices discovery does; use an endpoint-slices source, or remove zoneAware',
+    });
+  }
   if (c.admin.port === c.listener.port) {
     out.push({
       path: 'admin.port',

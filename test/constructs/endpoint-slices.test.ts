@@ -165,8 +165,15 @@ describe('slowStart and zoneAware props', () => {
 
   test('proxy containers learn their node for the zone', () => {
     const c = chart();
-    new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, zoneAware: true });
+    new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, discovery: Discovery.endpointSlices(), zoneAware: true });
     const gw = find(Testing.synth(c) as Obj[], 'Deployment', 'hello-gateway');
     expect(podSpec(gw).containers[0].env).toContainEqual({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
   });
+});
+
+test('zoneAware with DNS discovery is refused: DNS answers carry no zones', () => {
+  const c = chart();
+  expect(() => new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO, zoneAware: true })).toThrow(
+    /zoneAware \(from zoneAware \(with discovery\)\): zone-aware routing needs to know the endpoints' zones, and only endpoint-slices discovery does/,
+  );
 });

@@ -90,6 +90,7 @@ const PROXY_FIELDS: Readonly<Record<string, string>> = {
   'slowStart.aggression': 'slowStart.aggression',
   'slowStart.minWeightPercent': 'slowStart.minWeightPercent',
   'zoneAware.zone': 'zoneAware.zone',
+  zoneAware: 'zoneAware (with discovery)',
 };
 /** Fields the constructs write themselves, from the props named. */
 const DERIVED: Readonly<Record<string, string>> = {
