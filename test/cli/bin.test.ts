@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { App, Chart } from 'cdk8s';
+import { ApiObject, App, Chart } from 'cdk8s';
 import { LoadBalancedApp } from '../../src';
 import { BAD_DEPLOYMENT, lineOf, tempDir, write } from './fixtures';
 
@@ -18,14 +18,21 @@ function bin(args: string[], input?: string): { status: number | null; stdout: s
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - start };
 }
 
-/** `apps` LoadBalancedApps in one chart and namespace: 9 objects each, plus the one bundle ConfigMap. */
-function manyApps(apps: number): string {
+/**
+ * Exactly `total` objects in one chart and namespace: as many LoadBalancedApps as fit (each writes the same number of
+ * objects, and the chart one bundle ConfigMap), padded with plain ConfigMaps.
+ */
+function manyObjects(total: number): string {
   const dir = tempDir('lb-cli-many-');
   const app = new App({ outdir: dir });
   const chart = new Chart(app, 'many');
-  for (let i = 0; i < apps; i++) {
+  const add = (i: number) =>
     new LoadBalancedApp(chart, `a${i}`, { name: `a${i}`, container: { image: 'ghcr.io/example/hello:1.0.0', ports: [{ name: 'http', number: 3000 }] }, config: { GREETING: 'hi' } });
-  }
+  add(0);
+  const perApp = chart.toJson().length - 1; // one of them is the shared bundle ConfigMap
+  let count = perApp + 1;
+  for (let i = 1; count + perApp <= total; i++, count += perApp) add(i);
+  for (let i = 0; count < total; i++, count++) new ApiObject(chart, `pad${i}`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `pad-${i}` }, data: { k: 'v' } });
   app.synth();
   return dir;
 }
@@ -51,7 +58,7 @@ test('reads standard input with -', () => {
 });
 
 test('validates 1000 objects fast enough for a pre-commit hook', () => {
-  const dir = manyApps(111);
+  const dir = manyObjects(1000);
   const yaml = readFileSync(path.join(dir, 'many.k8s.yaml'), 'utf8');
   expect(yaml.split(/^---$/m)).toHaveLength(1000);
   const runs = [bin(['validate', dir]), bin(['validate', dir])];
