@@ -1,19 +1,9 @@
 import { Duration, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
-import { Algorithm, LoadBalancedApp, LoadBalancedAppProps, SessionAffinity } from '../../src';
+import { Algorithm, LoadBalancedAppProps, SessionAffinity } from '../../src';
 import { balancerConfigInput, configFieldOrigin } from '../../src/constructs/internal/balancer-config';
 import { resolveLoadBalancedAppProps } from '../../src/constructs/internal/resolve';
-import { chart, ECHO } from './helpers';
-
-/** Builds an app with `props` over a valid base; returns the thrown message. */
-function error(props: Partial<LoadBalancedAppProps>): string {
-  try {
-    new LoadBalancedApp(chart(), 'hello', { name: 'hello', container: ECHO, ...props });
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected construction to fail');
-}
+import { constructionError, ECHO } from './helpers';
 
 // Finding 8: every LB_CONFIG_INVALID names the prop the user wrote, and shows the value as written.
 describe('config errors speak props', () => {
@@ -46,7 +36,7 @@ describe('config errors speak props', () => {
   ];
 
   test.each(cases)('%s is reported as the prop %s', (field, props, prop, got) => {
-    const message = error(props);
+    const message = constructionError(props);
     expect(message).toMatch(/^LB_CONFIG_INVALID: test\/hello: /);
     const line = message.split('\n').find((l) => l.startsWith(`  - ${field} `));
     expect(line).toBeDefined();
@@ -99,7 +89,7 @@ describe('values are shown as written', () => {
     ['replicas', { replicas: NaN }, /replicas is invalid \(got NaN\)/],
     ['gateway.replicas', { gateway: { replicas: Infinity } }, /gateway\.replicas is invalid \(got Infinity\)/],
   ])('%s of NaN or Infinity reads NaN or Infinity, not null', (_name, props, expected) => {
-    expect(error(props as Partial<LoadBalancedAppProps>)).toMatch(expected);
+    expect(constructionError(props as Partial<LoadBalancedAppProps>)).toMatch(expected);
   });
 });
 
@@ -108,7 +98,7 @@ describe('what cdk8s-plus would refuse is checked first, with the prop and a fix
     [{ maxSurge: 0, maxUnavailable: 0 }],
     [{ maxSurge: '0%', maxUnavailable: 0 }],
   ])('fails when maxSurge and maxUnavailable are both zero (%j)', (props) => {
-    expect(error(props)).toMatch(
+    expect(constructionError(props)).toMatch(
       /^LB_PROPS_INVALID: test\/hello: maxSurge and maxUnavailable is invalid \(got \{"maxSurge":.*\}\); fix: a rolling update needs room: let maxSurge \(e\.g\. 1\) or maxUnavailable be above zero/,
     );
   });
@@ -121,7 +111,7 @@ describe('Durations that cdk8s would refuse without a path are checked with the 
     ['smokeTest.timeout', { smokeTest: { timeout: Duration.millis(1.5) } }, /smokeTest\.timeout is invalid \(got "1\.5 millis"\); fix: use a whole number of milliseconds/],
     ['service.sessionAffinityTimeout', { service: { sessionAffinity: SessionAffinity.CLIENT_IP, sessionAffinityTimeout: Duration.millis(0.5) } }, /service\.sessionAffinityTimeout is invalid \(got "0\.5 millis"\); fix: use a whole number of seconds from 1 to 86400/],
   ])('fails when %s is fractional', (_name, props, expected) => {
-    const message = error(props);
+    const message = constructionError(props);
     expect(message).toMatch(/^LB_PROPS_INVALID: test\/hello: /);
     expect(message).toMatch(expected);
   });

@@ -1,14 +1,5 @@
 import { LoadBalancedApp, LoadBalancedAppProps } from '../../src';
-import { chart, ECHO, find, synthValid } from './helpers';
-
-function error(props: Partial<LoadBalancedAppProps>): string {
-  try {
-    new LoadBalancedApp(chart(), 'hello', { name: 'hello', container: ECHO, ...props });
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected construction to fail');
-}
+import { ECHO, chart, constructionError, find, synthValid } from './helpers';
 
 describe('gateway autoscaling', () => {
   test('an HPA scales the gateway Deployment, which then sets no replicas, and its PDB stays below the floor', () => {
@@ -46,7 +37,7 @@ describe('gateway autoscaling', () => {
     ['maxUnavailable is not below replicas', { gateway: { replicas: 3, maxUnavailable: 3 } }, /gateway\.maxUnavailable is invalid \(got 3\); fix: keep it below the gateway's floor of 3 proxies \(gateway\.replicas\)/],
     ['maxUnavailable is 0, which blocks every node drain', { gateway: { maxUnavailable: 0 } }, /gateway\.maxUnavailable is invalid \(got 0\); fix: use an integer >= 1/],
   ])('fails when %s', (_name, props, expected) => {
-    expect(error(props)).toMatch(/^LB_PROPS_INVALID: test\/hello: /);
-    expect(error(props)).toMatch(expected);
+    expect(constructionError(props)).toMatch(/^LB_PROPS_INVALID: test\/hello: /);
+    expect(constructionError(props)).toMatch(expected);
   });
 });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, Chart, ChartProps, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { LoadBalancedApp, LoadBalancedAppProps } from '../../src';
 import { validateManifests } from '../../src/testing';
 
 /** A Kubernetes object as synthesized. */
@@ -102,4 +103,14 @@ export function consumer(scope: Chart, id = 'consumer'): kplus.Deployment {
       },
     ],
   });
+}
+
+/** Builds an app with `props` over a valid base; returns the message it throws (and fails when nothing is thrown). */
+export function constructionError(props: Partial<LoadBalancedAppProps>): string {
+  try {
+    new LoadBalancedApp(chart(), 'hello', { name: 'hello', container: ECHO, ...props });
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected construction to fail');
 }

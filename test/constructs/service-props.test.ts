@@ -1,17 +1,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { AppSecret, AppService, ExternalTrafficPolicy, LoadBalancedApp, LoadBalancedAppProps, SessionAffinity } from '../../src';
-import { chart, ECHO, find, synthValid } from './helpers';
-
-/** Builds an app with `props` over a valid base; returns the thrown message. */
-function error(props: Partial<LoadBalancedAppProps>): string {
-  try {
-    new LoadBalancedApp(chart(), 'hello', { name: 'hello', container: ECHO, ...props });
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected construction to fail');
-}
+import { ECHO, chart, constructionError, find, synthValid } from './helpers';
 
 // Finding 4: values the API server refuses, and values that were silently dropped, fail at construction with the prop.
 describe('client Service props the API server would refuse', () => {
@@ -54,7 +44,7 @@ describe('client Service props the API server would refuse', () => {
   ];
 
   test.each(cases)('fails when %s', (_name, props, expected) => {
-    expect(error(props)).toMatch(expected);
+    expect(constructionError(props)).toMatch(expected);
   });
 
   test('a NodePort Service with an in-range node port, Local policy and a one-day ClientIP affinity is accepted', () => {
