@@ -48,6 +48,7 @@ export class Router {
   public readonly slowStart: SlowStart | undefined;
   private readonly random: () => number;
   private readonly localZone: (() => string | undefined) | undefined;
+  private zoneSplit: ZoneSplit | undefined;
   public readonly outlier: OutlierDetector;
   public readonly budget: RetryBudget;
   public readonly admission: Admission;
@@ -157,14 +158,18 @@ export class Router {
    * the other zones' endpoints, in proportion to what the zone lost. No local endpoint eligible: all go elsewhere.
    */
   private preferLocal(list: readonly UpstreamEndpoint[], zone: string): readonly UpstreamEndpoint[] {
-    let eligible = 0;
-    for (const e of list) if (isLocal(e, zone)) eligible++;
-    if (eligible === 0 || eligible === list.length) return list;
-    let total = 0;
-    for (const e of this.set.all()) if (!e.terminating && isLocal(e, zone)) total++;
-    const headroom = eligible / Math.max(total, eligible);
-    const local = headroom >= 1 || this.random() < headroom;
-    return list.filter((e) => isLocal(e, zone) === local);
+    // The eligible list is a cached array that changes only with membership or health, so its split into local and
+    // remote is cached with it: the steady state allocates nothing per pick.
+    let z = this.zoneSplit;
+    if (z === undefined || z.list !== list || z.zone !== zone || z.version !== this.set.version) {
+      const local = list.filter((e) => isLocal(e, zone));
+      let total = 0;
+      for (const e of this.set.all()) if (!e.terminating && isLocal(e, zone)) total++;
+      z = { list, zone, version: this.set.version, local, remote: list.filter((e) => !isLocal(e, zone)), headroom: local.length / Math.max(total, local.length) };
+      this.zoneSplit = z;
+    }
+    if (z.local.length === 0 || z.remote.length === 0) return list;
+    return z.headroom >= 1 || this.random() < z.headroom ? z.local : z.remote;
   }
 
   /** True when an endpoint outside `tried` could take a try now. */
@@ -182,6 +187,16 @@ export class Router {
   public hasEligible(): boolean {
     return this.eligibility.base().length > 0;
   }
+}
+
+/** An eligible list split by zone, with the local zone's headroom (the share of its endpoints in the list). */
+interface ZoneSplit {
+  readonly list: readonly UpstreamEndpoint[];
+  readonly zone: string;
+  readonly version: number;
+  readonly local: readonly UpstreamEndpoint[];
+  readonly remote: readonly UpstreamEndpoint[];
+  readonly headroom: number;
 }
 
 /** In `zone`: hinted for it when the endpoint has hints (EndpointSlice hints.forZones), else located in it. */

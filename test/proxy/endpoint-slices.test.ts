@@ -276,11 +276,14 @@ describe('endpoint-slices discovery', () => {
 
     test('hints.forZones decide what is local when the slices carry them', async () => {
       const eps: SliceEndpoint[] = HOSTS.map((address, i) => ({ address, zone: i < 2 ? 'zone-a' : 'zone-b' }));
-      api.put(NS, SVC, 'web-abc', port, eps);
       // the proxy is told its zone outright; the slices hint 127.0.0.63 for zone-a
-      api.putRaw(NS, SVC, 'web-abc', port, eps, { [HOSTS[2]]: ['zone-a'], [HOSTS[0]]: ['zone-b'], [HOSTS[1]]: ['zone-b'], [HOSTS[3]]: ['zone-b'] });
+      api.put(NS, SVC, 'web-abc', port, eps, { [HOSTS[2]]: ['zone-a'], [HOSTS[0]]: ['zone-b'], [HOSTS[1]]: ['zone-b'], [HOSTS[3]]: ['zone-b'] });
       const p = await startZoned({ zoneAware: { zone: 'zone-a' } });
       expect(await spreadOver(p, 10)).toEqual({ [HOSTS[2]]: 10 });
+      // new hints on the same endpoints take effect without any membership change
+      api.put(NS, SVC, 'web-abc', port, eps, { [HOSTS[3]]: ['zone-a'], [HOSTS[0]]: ['zone-b'], [HOSTS[1]]: ['zone-b'], [HOSTS[2]]: ['zone-b'] });
+      await waitFor(async () => (await get(p.host, p.port, '/')).headers['x-backend'] === HOSTS[3], 2_000, 'the new hints');
+      expect(await spreadOver(p, 10)).toEqual({ [HOSTS[3]]: 10 });
     });
   });
 

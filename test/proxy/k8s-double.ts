@@ -76,7 +76,7 @@ export class KubeApiDouble {
   }
 
   /** Creates or replaces a slice of `service` in `ns`. */
-  public put(ns: string, service: string, name: string, port: number, endpoints: readonly SliceEndpoint[]): void {
+  public put(ns: string, service: string, name: string, port: number, endpoints: readonly SliceEndpoint[], hints: Record<string, string[]> = {}): void {
     const key = `${ns}/${name}`;
     const type = this.slices.has(key) ? 'MODIFIED' : 'ADDED';
     const rv = String(++this.rv);
@@ -90,22 +90,13 @@ export class KubeApiDouble {
         addresses: [e.address],
         conditions: { ready: e.ready ?? true, serving: e.serving ?? e.ready ?? true, terminating: e.terminating ?? false },
         ...(e.zone ? { zone: e.zone } : {}),
+        ...(hints[e.address] ? { hints: { forZones: hints[e.address].map((z) => ({ name: z })) } } : {}),
         nodeName: `node-${e.address.split('.').pop()}`,
       })),
     };
     const stored = { namespace: ns, object };
     this.slices.set(key, stored);
     this.emit({ rv: this.rv, type, stored });
-  }
-
-  /** Like put, with hints.forZones per address. */
-  public putRaw(ns: string, service: string, name: string, port: number, endpoints: readonly SliceEndpoint[], hints: Record<string, string[]>): void {
-    this.put(ns, service, name, port, endpoints);
-    const stored = this.slices.get(`${ns}/${name}`)!;
-    for (const e of stored.object.endpoints as { addresses: string[]; hints?: unknown }[]) {
-      const zones = hints[e.addresses[0]];
-      if (zones) e.hints = { forZones: zones.map((z) => ({ name: z })) };
-    }
   }
 
   public remove(ns: string, name: string): void {

@@ -124,7 +124,7 @@ export class EndpointSet {
     return this.commit([], removed);
   }
 
-  /** Holds `id` for `source`; true when an endpoint held before changed its terminating flag. */
+  /** Holds `id` for `source`; true when an endpoint held before changed its terminating flag, zone or hints. */
   private hold(source: string, id: string, spec: EndpointSpec, added: UpstreamEndpoint[]): boolean {
     let held = this.owners.get(source);
     if (!held) this.owners.set(source, (held = new Set()));
@@ -132,10 +132,13 @@ export class EndpointSet {
     const terminating = spec.terminating ?? false;
     if (known) {
       held.add(id);
-      known.zone = spec.zone ?? known.zone;
-      known.forZones = spec.forZones;
-      if (known.terminating === terminating) return false;
+      const zone = spec.zone ?? known.zone;
+      const same =
+        known.terminating === terminating && known.zone === zone && known.forZones?.join(',') === spec.forZones?.join(',');
+      if (same) return false;
       known.terminating = terminating;
+      known.zone = zone;
+      known.forZones = spec.forZones;
       return true;
     }
     held.add(id);

@@ -3,6 +3,23 @@ import type { Endpoint, Outcome } from '../../../src/proxy/balancer';
 import { endpoint, endpoints, fakeClock, mulberry32, scripted } from './helpers';
 import type { FakeClock } from './helpers';
 
+/** Picks every 10 ms (of fake time) until `target` is picked; the other picks are answered by `answer`. */
+function msUntilPicked(
+  balancer: { pick(list: readonly Endpoint[], ctx: object): Endpoint | undefined },
+  clock: FakeClock,
+  list: readonly Endpoint[],
+  target: Endpoint,
+  answer: () => void,
+): number | undefined {
+  for (let t = 0; t < 120_000; t += 10) {
+    const e = balancer.pick(list, {});
+    clock.advance(10);
+    if (e === target) return t;
+    answer();
+  }
+  return undefined;
+}
+
 const DEFAULTS = { decayMs: 10_000, failurePenaltyMs: 1_000 };
 
 function setup(options: Partial<ConstructorParameters<typeof PeakEwmaBalancer>[0]> = {}, seed = 1) {
@@ -73,13 +90,7 @@ describe('PeakEwmaBalancer', () => {
     balancer.onResult(b, { ok: false, status: 500, latencyMs: 1 });
     expect(balancer.pick(list, {})).toBe(a);
     // b is healthy again but gets nothing; its penalty ages with decay / 10 = 1 s: 1000 × e^(-t/1 s) < 10 after 4.6 s.
-    let probedAfterMs: number | undefined;
-    for (let t = 0; t < 120_000 && probedAfterMs === undefined; t += 10) {
-      const e = balancer.pick(list, {})!;
-      clock.advance(10);
-      if (e === b) probedAfterMs = t;
-      else balancer.onResult(a, ok(10));
-    }
+    const probedAfterMs = msUntilPicked(balancer, clock, list, b, () => balancer.onResult(a, ok(10)));
     expect(probedAfterMs).toBeGreaterThan(4_000);
     expect(probedAfterMs).toBeLessThan(5_000);
     // Had the penalty gone into the latency average (as before), it would have taken 10 s × ln(100) ≈ 46 s.
@@ -174,13 +185,7 @@ describe('PeakEwmaBalancer', () => {
     balancer.onResult(b, ok(200));
     expect(balancer.pick(list, {})).toBe(a);
     // a keeps serving at 1 ms; b gets nothing, and its 200 ms estimate ages towards zero.
-    let probedAfterMs: number | undefined;
-    for (let t = 0; t < 120_000 && probedAfterMs === undefined; t += 10) {
-      const e = balancer.pick(list, {})!;
-      clock.advance(10);
-      if (e === b) probedAfterMs = t;
-      else balancer.onResult(a, ok(1));
-    }
+    const probedAfterMs = msUntilPicked(balancer, clock, list, b, () => balancer.onResult(a, ok(1)));
     // 200 × e^(-t/10 s) < 1 once t > 10 s × ln(200) ≈ 53 s
     expect(probedAfterMs).toBeGreaterThan(50_000);
     expect(probedAfterMs).toBeLessThan(56_000);
