@@ -20,8 +20,17 @@ export {
 export type { AlgorithmConfig, AlgorithmInput, AlgorithmKind, HashKey } from './algorithm';
 export { DiscoverySourceSchema, DnsSourceSchema, StaticEndpointSchema, StaticSourceSchema } from './discovery';
 export type { DiscoveryKind, DiscoverySource, DiscoverySourceInput } from './discovery';
-export { HttpListenerSchema, ListenerSchema } from './listener';
-export type { ListenerConfig, ListenerInput, ListenerProtocol } from './listener';
+export {
+  GrpcListenerSchema,
+  Http2ListenerSchema,
+  HttpListenerSchema,
+  ListenerSchema,
+  ListenerTlsSchema,
+  listenerProtocol,
+  TcpListenerSchema,
+  upstreamIsHttp2,
+} from './listener';
+export type { ListenerConfig, ListenerInput, ListenerProtocol, ListenerTlsConfig } from './listener';
 export {
   AdminSchema,
   CONFIG_VERSION,
@@ -34,6 +43,7 @@ export {
   RetryBudgetSchema,
   TimeoutsSchema,
   UpstreamSchema,
+  UpstreamTlsSchema,
 } from './schema';
 export type {
   HealthCheckConfig,
@@ -44,6 +54,7 @@ export type {
   RetriesConfig,
   SlowStartConfig,
   TimeoutsConfig,
+  UpstreamTlsConfig,
 } from './schema';
 export { checkProxyConfig, ConfigError, proxyConfigJsonSchema, validateProxyConfig } from './validate';
 export type { ConfigErrorCode, ConfigIssue, ValidationResult } from './validate';

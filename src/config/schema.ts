@@ -7,11 +7,27 @@
 import * as z from 'zod';
 import { AlgorithmSchema } from './algorithm';
 import { DiscoverySourceSchema } from './discovery';
-import { ListenerSchema } from './listener';
+import { HttpListenerSchema, ListenerSchema } from './listener';
 import { host, ms, port } from './primitives';
 
 /** The config format this code understands. Bump it on a breaking change to the file's meaning. */
 export const CONFIG_VERSION = 1;
+
+export const UpstreamTlsSchema = z
+  .object({
+    caFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('PEM CA bundle the endpoints\' certificates must chain to. Absent: the system\'s CAs.'),
+    serverName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('SNI and the name the certificate must carry. Absent: the endpoint\'s host name, or no SNI for an IP.'),
+  })
+  .strict()
+  .describe('Connect to the endpoints over TLS (ALPN h2 for http2 and grpc listeners, http/1.1 otherwise).');
 
 export const UpstreamSchema = z
   .object({
@@ -26,12 +42,17 @@ export const UpstreamSchema = z
           'e.g. { stable: 90, canary: 10 }. A pick draws the subset by these weights, then the endpoint inside it ' +
           'with the algorithm. A subset at 0 gets no new requests. Absent: one pool of every endpoint.',
       ),
+    tls: UpstreamTlsSchema.optional(),
   })
   .strict();
 
 export const HealthCheckSchema = z
   .object({
-    path: z.string().startsWith('/').default('/'),
+    path: z.string().startsWith('/').default('/').describe('HTTP listeners: the path a GET must answer 2xx on.'),
+    grpcService: z
+      .string()
+      .optional()
+      .describe('grpc listener: the service in grpc.health.v1.Health/Check; absent or "": the server as a whole.'),
     intervalMs: ms.default(5_000),
     timeoutMs: ms.default(1_000),
     healthyThreshold: z.number().int().min(1).default(2),
@@ -72,8 +93,12 @@ export const RetriesSchema = z
   .object({
     attempts: z.number().int().min(0).max(5).default(2).describe('Retries after the first try, each on another endpoint.'),
     retryOn: z
-      .array(z.enum(['connect-failure', 'reset', '502', '503', '504']))
-      .default(['connect-failure', 'reset', '502', '503', '504']),
+      .array(z.enum(['connect-failure', 'reset', '502', '503', '504', 'unavailable']))
+      .default(['connect-failure', 'reset', '502', '503', '504', 'unavailable'])
+      .describe(
+        'What a retry follows. unavailable: gRPC status UNAVAILABLE, retried only while no response message reached ' +
+          'the client. A stream the endpoint refused unprocessed (REFUSED_STREAM, past a GOAWAY) counts as connect-failure.',
+      ),
     budget: RetryBudgetSchema.default({ ratio: 0.2, minRetriesPerSecond: 10 }),
   })
   .strict();
@@ -105,6 +130,20 @@ export const LimitsSchema = z
     maxQueue: z.number().int().min(0).default(1_000),
     queueTimeoutMs: ms.default(1_000),
     maxRequestHeaderBytes: z.number().int().min(1024).max(1_048_576).default(16_384),
+    maxConcurrentStreams: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(128)
+      .describe('HTTP/2: most open streams per client connection (SETTINGS_MAX_CONCURRENT_STREAMS).'),
+    retryBufferBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(16_777_216)
+      .default(65_536)
+      .describe('A request body up to this size is kept until the answer starts, so a refused or UNAVAILABLE try can go again.'),
   })
   .strict();
 
@@ -164,7 +203,7 @@ export const LoggingSchema = z
 export const ProxyConfigSchema = z
   .object({
     version: z.literal(CONFIG_VERSION).describe('Config format version; a proxy refuses versions it does not know.'),
-    listener: ListenerSchema.default({ host: '0.0.0.0', port: 8080 }),
+    listener: ListenerSchema.default(HttpListenerSchema.parse({})),
     admin: AdminSchema.default({ host: '0.0.0.0', port: 9901 }),
     upstream: UpstreamSchema,
     algorithm: AlgorithmSchema.default({ kind: 'round-robin' }),
@@ -196,6 +235,7 @@ export const ProxyConfigSchema = z
 export type ProxyConfig = z.output<typeof ProxyConfigSchema>;
 /** What a user or a construct may write: defaults may be left out. */
 export type ProxyConfigInput = z.input<typeof ProxyConfigSchema>;
+export type UpstreamTlsConfig = z.output<typeof UpstreamTlsSchema>;
 export type HealthCheckConfig = z.output<typeof HealthCheckSchema>;
 export type OutlierDetectionConfig = z.output<typeof OutlierDetectionSchema>;
 export type RetriesConfig = z.output<typeof RetriesSchema>;

@@ -25,9 +25,6 @@ export class Protocol {
 
   /** The config's listener on `host:port`. */
   public listener(host: string, port: number): ListenerInput {
-    switch (this.kind) {
-      case 'http':
-        return { host, port };
-    }
+    return this.kind === 'http' ? { host, port } : { protocol: this.kind, host, port };
   }
 }

@@ -21,13 +21,13 @@ function issuesOf(input: unknown): { path: string; message: string }[] {
 describe('validateProxyConfig', () => {
   test('applies the documented defaults to a minimal config', () => {
     const c = validateProxyConfig(minimal());
-    expect(c.listener).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(c.listener).toEqual({ host: '0.0.0.0', port: 8080, maxConnectionAgeJitterPercent: 10 });
     expect(c.admin.port).toBe(9901);
     expect(c.algorithm).toEqual({ kind: 'round-robin' });
     expect(c.upstream.sources[0]).toMatchObject({ subset: 'default', weight: 1, family: 0, refreshIntervalMs: 5000 });
     expect(c.retries).toEqual({
       attempts: 2,
-      retryOn: ['connect-failure', 'reset', '502', '503', '504'],
+      retryOn: ['connect-failure', 'reset', '502', '503', '504', 'unavailable'],
       budget: { ratio: 0.2, minRetriesPerSecond: 10 },
     });
     expect(c.healthCheck).toBeUndefined();
