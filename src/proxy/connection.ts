@@ -19,18 +19,25 @@ const H2_REFUSAL = Buffer.from([
 export class Listener {
   public readonly server: net.Server;
   private readonly open = new Set<Http1Downstream>();
+  private readonly hooks: { closed(c: Http1Downstream): void; http2(socket: net.Socket): void };
 
   public constructor(private readonly r: Router) {
-    const hooks = {
+    this.hooks = {
       closed: (c: Http1Downstream) => this.open.delete(c),
-      http2: (socket: net.Socket) => {
-        r.log.debug('refused an HTTP/2 preface: this listener speaks HTTP/1.1', { client: socket.remoteAddress });
-        socket.end(H2_REFUSAL);
-      },
+      http2: (socket: net.Socket) => this.acceptHttp2(socket),
     };
-    this.server = net.createServer({ noDelay: true }, (socket) => {
-      this.open.add(new Http1Downstream(socket, r, hooks));
-    });
+    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+  }
+
+  /** A client connection whose protocol the first bytes tell: HTTP/1.x, or the HTTP/2 preface (then acceptHttp2). */
+  public accept(socket: net.Socket): void {
+    this.open.add(new Http1Downstream(socket, this.r, this.hooks));
+  }
+
+  /** A client connection that speaks HTTP/2: by its preface (h2c), or by ALPN `h2` after a TLS handshake. */
+  public acceptHttp2(socket: net.Socket): void {
+    this.r.log.debug('refused an HTTP/2 preface: this listener speaks HTTP/1.1', { client: socket.remoteAddress });
+    socket.end(H2_REFUSAL);
   }
 
   public listen(port: number, host: string): Promise<number> {
