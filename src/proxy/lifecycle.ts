@@ -8,6 +8,7 @@
  */
 import type * as http from 'node:http';
 import type { ProxyConfig } from '../config';
+import { upstreamIsHttp2 } from '../config/listener';
 import { createUpstreamBalancer } from './balancer';
 import { createAdminServer, AdminView } from './admin';
 import { Discovery, startDiscovery } from './discovery';
@@ -18,6 +19,7 @@ import { Deadlines } from './deadlines';
 import type { Logger } from './log';
 import { ProxyMetrics } from './metrics/registry';
 import { Router } from './router';
+import { H2Pools } from './upstream/h2-pool';
 import { UpstreamPools } from './upstream/pool';
 
 export interface StartOptions {
@@ -52,11 +54,9 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
   const balancer = createUpstreamBalancer(config, { random: Math.random, now });
   const t = config.timeouts;
   const clock = new Deadlines(Math.min(t.connectMs, t.requestMs, t.idleMs, t.clientIdleMs, t.headersMs));
-  const pools = new UpstreamPools({
-    clock,
-    timeouts: config.timeouts,
-    maxIdle: config.limits.maxIdlePerEndpoint,
-  });
+  const pools = upstreamIsHttp2(config.listener)
+    ? new H2Pools({ clock, timeouts: config.timeouts, now })
+    : new UpstreamPools({ clock, timeouts: config.timeouts, maxIdle: config.limits.maxIdlePerEndpoint });
   let draining = false;
   let router: Router | undefined;
   const view = {
@@ -125,6 +125,7 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
     discovery.stop();
     checker?.stop();
     pools.closeIdle();
+    if (pools instanceof H2Pools) pools.stop();
     if (admin) await closeServer(admin);
     log.info('stopped', { clean });
     return clean;
