@@ -29,11 +29,11 @@ import type { Waiter } from './resilience/admission';
 import { FailureKind, isIdempotent, retriableFailure } from './resilience/policy';
 import { recordTry, retryVerdict } from './resilience/try-outcome';
 import type { Downstream, RequestHead } from './downstream';
+import { RequestBody } from './request-body';
 import type { Router } from './router';
 import { ConnectionOwner, Framing, ResponseHead, UpstreamConnection } from './upstream/connection-owner';
 
 const TEXT = ['content-type', 'text/plain; charset=utf-8'];
-const QUEUE_HIGH_WATER = 64 * 1024;
 
 export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   public queueTimer?: NodeJS.Timeout;
@@ -44,17 +44,13 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   private readonly retriable: boolean;
   private readonly mayProbe: boolean;
   private readonly hasBody: boolean;
-  /** Body bytes not yet written to a connection. */
-  private queue: Buffer[] = [];
-  private queued = 0;
+  private readonly body: RequestBody;
   private requestEnded: boolean;
   private conn: UpstreamConnection | undefined;
   private ep: UpstreamEndpoint | undefined;
   private tried: UpstreamEndpoint[] | undefined;
   private attempts = 0;
   private replayed = false;
-  /** The whole body is still held in `queue` for a stale-connection replay. */
-  private held = false;
   private endpointId = '';
   /** The endpoint of the latest try, kept after the try ends: retries exclude it. */
   private lastEndpoint: UpstreamEndpoint | undefined;
@@ -65,11 +61,6 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   private gone = false;
   private responding = false;
   private tunnelOpen = false;
-  /** The body as sent so far, for a retry after a refused or UNAVAILABLE try (HTTP/2 endpoints); undefined: not kept. */
-  private kept: Buffer[] | undefined;
-  private keptBytes = 0;
-  /** Some body bytes went to an endpoint (they are gone unless kept). */
-  private bodySent = false;
   /** A gRPC answer whose outcome is the grpc-status of its trailers, still to come. */
   private awaitStatus = false;
   private trailers: readonly string[] | undefined;
@@ -87,7 +78,7 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     this.requestEnded = !this.hasBody;
     this.mayProbe = !this.hasBody && !req.upgrade && isIdempotent(req.method);
     this.retriable = this.mayProbe && r.retry.attempts > 0;
-    if (this.hasBody && r.keepBodies) this.kept = [];
+    this.body = new RequestBody(this.hasBody && r.keepBodies, r.config.limits.retryBufferBytes);
   }
 
   public start(): void {
@@ -129,19 +120,16 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   public requestData(data: Buffer): void {
     if (this.finished) return;
     const conn = this.conn;
-    if (conn !== undefined && this.queue.length === 0) {
-      this.remember(data);
-      if (!conn.writeBody(data)) this.down.pauseRequest();
+    if (conn !== undefined && this.body.drained) {
+      if (!this.body.write(conn, data)) this.down.pauseRequest();
       return;
     }
-    this.queue.push(data);
-    this.queued += data.length;
-    if (this.queued > QUEUE_HIGH_WATER) this.down.pauseRequest();
+    if (this.body.enqueue(data)) this.down.pauseRequest();
   }
 
   public requestEnd(): void {
     this.requestEnded = true;
-    if (this.conn !== undefined && this.queue.length === 0) this.conn.endRequest();
+    if (this.conn !== undefined && this.body.drained) this.conn.endRequest();
   }
 
   // ---- the try ----
@@ -172,17 +160,8 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
 
   private flushQueue(): void {
     const conn = this.conn as UpstreamConnection;
-    let ok = true;
     // On a reused connection the queue is kept until the answer starts, so a stale-connection replay can resend it.
-    this.held = conn.uses > 1 && this.requestEnded && !this.replayed && this.hasBody;
-    for (const b of this.queue) {
-      this.remember(b);
-      ok = conn.writeBody(b) && ok;
-    }
-    if (!this.held) {
-      this.queue = [];
-      this.queued = 0;
-    }
+    const ok = this.body.flush(conn, conn.uses > 1 && this.requestEnded && !this.replayed && this.hasBody);
     if (this.requestEnded) conn.endRequest();
     else if (ok) this.down.resumeRequest();
   }
@@ -281,7 +260,7 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
 
   /** Whether a gRPC UNAVAILABLE may go again: retryOn has it, the body can be sent again, the budget allows. */
   private unavailableRetry(list: readonly string[]): boolean {
-    if (!this.r.retry.unavailable || !this.bodyReplayable()) return false;
+    if (!this.r.retry.unavailable || !this.body.replayable) return false;
     const pushback = parsePushback(valueOf(list, 'grpc-retry-pushback-ms'));
     if (pushback === 'never') return false;
     if (!this.reserveRetry(true)) return false;
@@ -289,19 +268,7 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     return true;
   }
 
-  /** No body byte is lost: none was sent, or all that was sent is kept. */
-  private bodyReplayable(): boolean {
-    return !this.bodySent || this.kept !== undefined;
-  }
 
-  private remember(b: Buffer): void {
-    this.bodySent = true;
-    const kept = this.kept;
-    if (kept === undefined) return;
-    this.keptBytes += b.length;
-    if (this.keptBytes > this.r.config.limits.retryBufferBytes) this.kept = undefined;
-    else kept.push(b);
-  }
 
   public onUpgrade(socket: net.Socket, rest: Buffer, reason: string, headers: string[]): void {
     if (!this.req.upgrade) {
@@ -362,7 +329,7 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
       this.done();
       return;
     }
-    if (replayable && !this.replayed && (!this.hasBody || this.held)) {
+    if (replayable && !this.replayed && (!this.hasBody || this.body.held)) {
       // The stale keep-alive race: the endpoint closed an idle connection as the request went out. Not its fault.
       this.replayed = true;
       ep.inFlight--;
@@ -373,17 +340,13 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     r.metrics.failures.inc({ kind });
     recordTry(r, ep, { ok: false, latencyMs: r.now() - this.tryStarted });
     this.endTry();
-    const safe = (kind === 'connect-failure' && this.bodyReplayable()) || (kind === 'reset' && this.retriable);
+    const safe = (kind === 'connect-failure' && this.body.replayable) || (kind === 'reset' && this.retriable);
     if (safe && retriableFailure(kind, r.retry) && this.reserveRetry(kind === 'connect-failure')) this.retry(0, kind, detail);
     else this.fail(kind, detail);
   }
 
-  /** The stale-replay copy of the body is no longer needed once an answer or a real failure arrived. */
   private dropHeld(): void {
-    if (!this.held) return;
-    this.held = false;
-    this.queue = [];
-    this.queued = 0;
+    this.body.dropHeld();
   }
 
   // ---- client side events ----
@@ -453,15 +416,7 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     }
     this.attempts++;
     r.metrics.retries.inc();
-    const kept = this.kept;
-    if (this.bodySent && kept !== undefined) {
-      // The body goes again from its first byte.
-      this.queue = kept.concat(this.queue);
-      this.queued += this.keptBytes;
-      this.kept = [];
-      this.keptBytes = 0;
-      this.bodySent = false;
-    }
+    this.body.rewind();
     this.send(next, false);
   }
 
