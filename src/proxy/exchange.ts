@@ -329,10 +329,12 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
       this.done();
       return;
     }
-    if (replayable && !this.replayed && (!this.hasBody || this.body.held)) {
-      // The stale keep-alive race: the endpoint closed an idle connection as the request went out. Not its fault.
+    if (replayable && !this.replayed && (!this.hasBody || this.body.held || this.body.replayable)) {
+      // The stale keep-alive race (the endpoint closed an idle connection as the request went out), or an HTTP/2
+      // GOAWAY before the stream was read: not the endpoint's fault, and nothing was processed.
       this.replayed = true;
       ep.inFlight--;
+      this.body.rewind();
       this.send(ep, true);
       return;
     }

@@ -21,6 +21,9 @@ const WINDOW = 1024 * 1024;
 
 interface SessionState {
   readonly session: http2.ServerHttp2Session;
+  /** Read once: `session.socket` is a proxy object whose every access costs. */
+  readonly remoteAddress: string | undefined;
+  readonly secure: boolean;
   streams: number;
   ageTimer: NodeJS.Timeout | undefined;
 }
@@ -56,12 +59,13 @@ export class Http2Front {
     this.server.on('session', (s: http2.ServerHttp2Session) => this.onSession(s));
     this.server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
       const state = this.sessions.get(stream.session as http2.ServerHttp2Session);
-      if (state !== undefined) {
-        state.streams++;
-        stream.once('close', () => state.streams--);
+      if (state === undefined) {
+        stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+        return;
       }
-      const secure = (stream.session?.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
-      new H2StreamDownstream(r, stream, headers, flags, rawHeaders, secure);
+      state.streams++;
+      stream.once('close', () => state.streams--);
+      new H2StreamDownstream(r, stream, headers, flags, rawHeaders, state.remoteAddress, state.secure);
     });
     // Errors of one session (a protocol error, a reset socket) end that session only.
     this.server.on('sessionError', () => undefined);
@@ -73,7 +77,8 @@ export class Http2Front {
   }
 
   private onSession(session: http2.ServerHttp2Session): void {
-    const state: SessionState = { session, streams: 0, ageTimer: undefined };
+    const socket = session.socket as net.Socket & { encrypted?: boolean };
+    const state: SessionState = { session, remoteAddress: socket.remoteAddress, secure: socket.encrypted === true, streams: 0, ageTimer: undefined };
     this.sessions.set(session, state);
     session.setLocalWindowSize(WINDOW);
     session.setTimeout(this.r.config.timeouts.clientIdleMs, () => {

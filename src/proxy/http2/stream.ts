@@ -44,9 +44,10 @@ export class H2StreamDownstream implements Downstream {
     headers: http2.IncomingHttpHeaders,
     flags: number,
     rawHeaders: readonly string[],
+    remoteAddress: string | undefined,
     secure: boolean,
   ) {
-    this.remoteAddress = stream.session?.socket?.remoteAddress;
+    this.remoteAddress = remoteAddress;
     const head = this.requestHead(headers, flags, rawHeaders, secure);
     const ex = (this.ex = new Exchange(r, this, head));
     stream.on('data', (d: Buffer) => this.ex?.requestData(this.chunking ? chunkOf(d) : d));

@@ -41,8 +41,9 @@ export interface ConnectionOwner {
   onWritable(): void;
   /**
    * The try failed. `kind` is the failure class; `detail` says what was wrong, for the client's 502 body.
-   * `replayable`: this was a reused connection that died before any response byte and before any request byte was
-   * flushed (or the request had no body), so the same request may go again on a fresh connection.
+   * `replayable`: the endpoint processed nothing and is not to blame, so the same request may go again to it on a
+   * fresh connection: a reused HTTP/1.1 connection that died before any response byte and before any request byte
+   * was flushed (or the request had no body), or an HTTP/2 stream above the last stream id of the endpoint's GOAWAY.
    */
   onFailure(kind: 'connect-failure' | 'reset' | 'timeout' | 'protocol', detail: string, replayable: boolean): void;
 }

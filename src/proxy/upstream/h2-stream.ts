@@ -94,9 +94,14 @@ export class H2Stream implements UpstreamConnection, Expiring {
     this.end();
     const code = st.rstCode ?? 0;
     if (!this.responded) {
-      const refused = code === NGHTTP2_REFUSED_STREAM || (this.ps.goawayLast >= 0 && (st.id ?? Infinity) > this.ps.goawayLast);
-      if (refused) {
-        this.owner.onFailure('connect-failure', 'the endpoint refused the stream unprocessed (REFUSED_STREAM or GOAWAY)', false);
+      if (this.ps.goawayLast >= 0 && (st.id ?? Infinity) > this.ps.goawayLast) {
+        // The endpoint closed the session gracefully (GOAWAY: a max requests per connection, a restart) before it
+        // read this stream: nothing was processed and the endpoint is fine, so the same request may go again to it.
+        this.owner.onFailure('connect-failure', 'the endpoint sent GOAWAY before this stream; it was not processed', true);
+        return;
+      }
+      if (code === NGHTTP2_REFUSED_STREAM) {
+        this.owner.onFailure('connect-failure', 'the endpoint refused the stream unprocessed (REFUSED_STREAM)', false);
         return;
       }
     }
