@@ -8,6 +8,7 @@
  */
 import * as net from 'node:net';
 import { Http1Downstream } from './http1/server';
+import type { ProxyListener } from './listening';
 import type { Router } from './router';
 
 /** An empty SETTINGS frame, then GOAWAY(last stream 0, HTTP_1_1_REQUIRED = 0xd). */
@@ -16,7 +17,7 @@ const H2_REFUSAL = Buffer.from([
   0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xd,
 ]);
 
-export class Listener {
+export class Listener implements ProxyListener {
   public readonly server: net.Server;
   private readonly open = new Set<Http1Downstream>();
   private readonly hooks: { closed(c: Http1Downstream): void; http2(socket: net.Socket): void };

@@ -85,6 +85,11 @@ export class ProxyMetrics {
   public readonly queueRejected: Counter<'reason'>;
   public readonly ejections: Counter;
   public readonly zonePicks: Counter<'locality'>;
+  /** TCP listener: connections by result, and bytes by direction (added when a connection closes). */
+  public readonly cx: Counter<'result'>;
+  public readonly cxBytes: Counter<'direction'>;
+  /** TCP listener: open client connections (a plain number, read at scrape time). */
+  public cxActive = 0;
 
   public constructor(view: StateView, defaults = true) {
     const registers = [this.registry];
@@ -107,6 +112,8 @@ export class ProxyMetrics {
     this.queueRejected = new Counter({ ...spec('queueRejected'), registers });
     this.ejections = new Counter({ ...spec('outlierEjections'), registers });
     this.zonePicks = new Counter({ ...spec('zonePicks'), registers });
+    this.cx = new Counter({ ...spec('downstreamCx'), registers });
+    this.cxBytes = new Counter({ ...spec('downstreamCxBytes'), registers });
     const gauge = (key: keyof typeof STATS, read: () => number) =>
       new Gauge({
         ...spec(key),
@@ -122,6 +129,7 @@ export class ProxyMetrics {
     gauge('panicMode', () => (view.panic() ? 1 : 0));
     gauge('ready', () => (view.ready() ? 1 : 0));
     gauge('discoveryStale', () => view.staleSeconds?.() ?? 0);
+    gauge('downstreamCxActive', () => this.cxActive);
     new Gauge({
       ...spec('endpointInFlight'),
       registers,
