@@ -6,7 +6,7 @@
 #
 # Env: BENCH_SECS=10  BENCH_RUNS=1  BENCH_WARMUP_SECS=2  BENCH_PORT=29080 (base port)  BENCH_CONNS=64
 #      BENCH_TCP_MODES=keepalive,close  (close: wrk sends `Connection: close`, so every request is a new connection)
-#      BENCH_TARGETS=comma list of rows (direct,nginx-stream,haproxy-tcp,this-proxy-tcp; all)
+#      BENCH_TARGETS=comma list of rows (direct,nginx-stream,haproxy-tcp,plain-node-tcp,this-proxy-tcp; all)
 #      BENCH_PROXY_CPU=0  BENCH_LOAD_CPU=1
 # Traffic stays on loopback: nginx backends on 127.0.0.11-13, proxies on 127.0.0.10.
 set -euo pipefail
@@ -25,7 +25,7 @@ LCPU=${BENCH_LOAD_CPU:-1}
 
 PROXY_HOST=127.0.0.10
 B1=127.0.0.11 B2=127.0.0.12 B3=127.0.0.13
-P_NGINX=$((PORT + 1)) P_HAPROXY=$((PORT + 2)) P_LB=$((PORT + 4)) P_ADMIN=$((PORT + 5))
+P_NGINX=$((PORT + 1)) P_HAPROXY=$((PORT + 2)) P_PLAIN=$((PORT + 3)) P_LB=$((PORT + 4)) P_ADMIN=$((PORT + 5))
 BUNDLE="$ROOT/lib/proxy.bundle.js"
 
 [[ "$SECS" =~ ^[0-9]+$ && "$RUNS" =~ ^[0-9]+$ && "$RUNS" -ge 1 && "$CONNS" =~ ^[0-9]+$ ]] ||
@@ -74,7 +74,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for p in $PORT $P_NGINX $P_HAPROXY $P_LB $P_ADMIN; do
+for p in $PORT $P_NGINX $P_HAPROXY $P_PLAIN $P_LB $P_ADMIN; do
   if ss -Hltn "sport = :$p" | grep -q .; then echo "port $p is in use; set BENCH_PORT to another base" >&2; exit 2; fi
 done
 
@@ -175,6 +175,11 @@ CONF
   bg "$OUT/haproxy-tcp.log" taskset -c "$PCPU" haproxy -db -f "$cfg"
   URL="http://$PROXY_HOST:$P_HAPROXY/"
 }
+start_plain_tcp() {
+  bg "$OUT/plain-tcp.log" taskset -c "$PCPU" node "$HERE/plain-tcp-proxy.js" --host $PROXY_HOST --port $P_PLAIN \
+    --backends "$B1:$PORT,$B2:$PORT,$B3:$PORT"
+  URL="http://$PROXY_HOST:$P_PLAIN/"
+}
 start_lb_tcp() {
   local f="$TMP/lb-tcp.json"
   cat >"$f" <<CONF
@@ -188,6 +193,8 @@ start_lb_tcp() {
   },
   "algorithm": { "kind": "round-robin" },
   "limits": { "maxInFlight": 100000, "maxInFlightPerEndpoint": 100000 },
+  "shutdownDelayMs": 0,
+  "drainMs": 1000,
   "logging": { "level": "warn", "accessLog": false }
 }
 CONF
@@ -245,6 +252,7 @@ for mode in ${MODES//,/ }; do
   measure "$mode" direct none
   [[ $HAVE_STREAM == 1 ]] && measure "$mode" nginx-stream start_nginx_stream
   [[ $HAVE_HAPROXY == 1 ]] && measure "$mode" haproxy-tcp start_haproxy_tcp
+  measure "$mode" plain-node-tcp start_plain_tcp
   measure "$mode" this-proxy-tcp start_lb_tcp
 done
 log "load average at end: $(cut -d' ' -f1-3 /proc/loadavg) (a busy machine makes every number noisy)"

@@ -22,6 +22,7 @@
 import * as net from 'node:net';
 import type { UpstreamEndpoint } from '../discovery/endpoint-set';
 import type { Expiring } from '../deadlines';
+import type { CxResult } from '../metrics/registry';
 import type { Waiter } from '../resilience/admission';
 import { recordTry, retryVerdict } from '../resilience/try-outcome';
 import type { Router } from '../router';
@@ -32,9 +33,6 @@ const enum State {
   Open,
   Closed,
 }
-
-/** How a connection ended, the `result` label of lb_downstream_cx_total. */
-export type CxResult = 'proxied' | 'connect-failure' | 'no-endpoint' | 'overloaded' | 'aborted';
 
 export interface RelayHooks {
   closed(relay: TcpRelay): void;
@@ -306,9 +304,7 @@ export class TcpRelay implements Waiter, Expiring {
     if (this.admitted) r.admission.release();
     const rx = this.client.bytesRead;
     const tx = this.client.bytesWritten;
-    r.metrics.cx.inc({ result });
-    if (rx > 0) r.metrics.cxBytes.inc({ direction: 'rx' }, rx);
-    if (tx > 0) r.metrics.cxBytes.inc({ direction: 'tx' }, tx);
+    r.metrics.countCx(result, rx, tx);
     if (r.accessLog) {
       r.log.info('access', {
         protocol: 'tcp',
