@@ -8,9 +8,10 @@
 import * as net from 'node:net';
 import { Http1Downstream } from './http1/server';
 import { Http2Front } from './http2/front';
+import type { ProxyListener } from './listening';
 import type { Router } from './router';
 
-export class Listener {
+export class Listener implements ProxyListener {
   public readonly server: net.Server;
   private readonly open = new Set<Http1Downstream>();
   private readonly hooks: { closed(c: Http1Downstream): void; http2(socket: net.Socket, first: Buffer): void };
