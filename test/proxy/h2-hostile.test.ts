@@ -195,6 +195,29 @@ describe.each(RUNTIMES)('proxy on $runtime under hostile HTTP/2 input', ({ node,
     await expectStillServes('rr');
   }, 30_000);
 
+  it('leaves open a connection that cancels 240 of its 560 streams in quick succession (a busy client, not an attack)', async () => {
+    let id = 1;
+    const m = await attack(async (c) => {
+      for (let round = 0; round < 8 && !c.closed; round++) {
+        const answered: number[] = [];
+        const frames: Buffer[] = [];
+        for (let j = 0; j < 70; j++, id += 2) {
+          frames.push(headers(id, block(getFields(`/busy/${id}`))));
+          if (j % 7 < 3) frames.push(rstStream(id));
+          else answered.push(id);
+        }
+        await c.send(Buffer.concat(frames));
+        await c.until(() => answered.every((a) => c.stream(a).ended), 3_000);
+      }
+      await c.send(headers(id, block(getFields('/busy/last'))));
+      await c.until(() => c.stream(id).ended, 3_000);
+    });
+    note('busy client cancelling 3 in 7', m);
+    expect(m.c.goaway).toBeUndefined();
+    expect(m.c.closed).toBe(false);
+    expect([m.c.stream(id).status, m.c.stream(id).ended]).toEqual([200, true]);
+  }, 20_000);
+
   it.each([
     { what: '1 KiB header fields', piece: (i: number) => continuation(1, literal(`x-flood-${i}`, 'a'.repeat(1_024))) },
     { what: 'nothing (empty payloads)', piece: () => continuation(1, Buffer.alloc(0)) },
