@@ -128,7 +128,8 @@ export function block(fields: ReadonlyArray<readonly [string, string]>): Buffer 
 
 /** The header list of a plain GET, with `extra` after the pseudo-headers. */
 export function getFields(path: string, extra: ReadonlyArray<readonly [string, string]> = []): Array<[string, string]> {
-  return [[':method', 'GET'], [':scheme', 'http'], [':authority', 'h2.test'], [':path', path], ...extra.map(([n, v]): [string, string] => [n, v])];
+  const pseudo: Array<[string, string]> = [[':method', 'GET'], [':scheme', 'http'], [':authority', 'h2.test'], [':path', path]];
+  return [...pseudo, ...extra.map(([n, v]): [string, string] => [n, v])];
 }
 
 /** The :status of a response header block, if its first field carries it in a form we can read without a table. */
@@ -320,7 +321,10 @@ export class RawH2 {
         const s = this.stream(id);
         s.dataBytes += p.length;
         if ((flags & Flag.END_STREAM) !== 0) s.ended = true;
-        if (p.length > 0 && !this.socket.destroyed) this.socket.write(Buffer.concat([windowUpdate(0, p.length), windowUpdate(id, p.length)]));
+        // Give the window back, so a long answer is never stalled by this client's flow control.
+        if (p.length > 0 && !this.socket.destroyed) {
+          this.socket.write(Buffer.concat([windowUpdate(0, p.length), windowUpdate(id, p.length)]));
+        }
         break;
       }
       case FrameType.RST_STREAM:
