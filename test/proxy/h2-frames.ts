@@ -283,7 +283,7 @@ export class RawH2 {
     const resets = [...this.streams.values()].filter((s) => s.reset !== undefined).length;
     return [
       g ? `GOAWAY ${errorName(g.code)} (last stream ${g.lastStreamId}${g.debug ? `, "${g.debug}"` : ''}) after ${g.atMs} ms` : 'no GOAWAY',
-      this.closed ? `closed after ${this.closedAfterMs} ms` : 'still open',
+      this.closed ? `closed after ${this.closedAfterMs} ms` : 'not closed by the server',
       `${resets} stream(s) reset by the server`,
     ].join(', ');
   }

@@ -162,8 +162,8 @@ describe.each(RUNTIMES)('proxy on $runtime under hostile HTTP/2 input', ({ node,
   }
 
   function note(what: string, m: Attack, extra = ''): void {
-    const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
-    notes.push(`  ${what}: ${m.c.describe()}; RSS +${mib(m.rssGrowth)}, HWM +${mib(m.hwmGrowth)}${extra ? `; ${extra}` : ''}`);
+    const mib = (n: number) => `${n < 0 ? '' : '+'}${(n / MiB).toFixed(1)} MiB`;
+    notes.push(`  ${what}: ${m.c.describe()}; RSS ${mib(m.rssGrowth)}, HWM ${mib(m.hwmGrowth)}${extra ? `; ${extra}` : ''}`);
   }
 
   function expectBounded(m: Attack): void {
