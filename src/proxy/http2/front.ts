@@ -6,11 +6,16 @@
  * Hostile peers are mostly nghttp2's and Node's to refuse, with the limits set here: SETTINGS_MAX_CONCURRENT_STREAMS
  * (limits.maxConcurrentStreams), a header list bound (limits.maxRequestHeaderBytes), a session memory cap, and Node's
  * counters of rejected streams and invalid frames, past which the session is closed. nghttp2 (1.61+) also bounds
- * CONTINUATION frames per header block and rate-limits client resets, but on the reset limit it only sends GOAWAY and
- * Node leaves the socket open, still reading. So rapid reset (CVE-2023-44487) has its own bound here: a session whose
- * client resets more than MAX_CLIENT_RESETS streams within RESET_WINDOW_MS before the proxy answered them, and at
- * least half of the streams it opened in that window, gets GOAWAY(ENHANCE_YOUR_CALM) and is destroyed (Envoy's
- * premature-reset rule has the same shape: a busy client that cancels some of its calls is left alone).
+ * CONTINUATION frames per header block and rate-limits client resets, but on the reset limit it only sends GOAWAY (at
+ * about 1000 streams) and Node leaves the socket open until clientIdleMs. So rapid reset (CVE-2023-44487) has its own
+ * bound here, acting far sooner: a session whose client resets more than MAX_CLIENT_RESETS streams within
+ * RESET_WINDOW_MS before the proxy answered them, and at least half of the streams it opened in that window, gets
+ * GOAWAY(ENHANCE_YOUR_CALM) and is destroyed (Envoy's premature-reset rule has the same shape: a busy client that
+ * cancels some of its calls is left alone).
+ *
+ * A client that opens more streams than the SETTINGS_MAX_CONCURRENT_STREAMS it acknowledged loses the connection:
+ * nghttp2 treats it as a connection error (RFC 9113 5.1.2 asks for a stream error), and Node then resets the streams
+ * in flight. Refusing only the extra streams would need a higher advertised limit than the one enforced here.
  *
  * A session's age is bounded by listener.maxConnectionAgeMs with jitter: it then gets GOAWAY and the client
  * reconnects, possibly through another proxy, so long-lived clients rebalance.
