@@ -52,6 +52,7 @@ for (const mode of ['h2', 'grpc']) {
       errors: sum(rs.map((r) => r.errors)),
       non2xx: sum(rs.map((r) => (r.s3xx ?? 0) + (r.s4xx ?? 0) + (r.s5xx ?? 0))),
       unparsed: rs.filter((r) => !r.parsed || r.h2loadExit !== 0).length,
+      exitedDuringRun: rs.some((r) => r.proxyAlive === false),
       bodyRatio: median(rs.map((r) => r.bodyRatio)),
       grpcCheckAfter: rs.some((r) => r.grpcCheckAfter === false) ? false : rs.every((r) => r.grpcCheckAfter === true) ? true : null,
       cpuProxyPct: median(rs.map((r) => r.cpuProxyPct)),
@@ -68,6 +69,8 @@ for (const mode of ['h2', 'grpc']) {
   for (const r of rows) {
     r.problems = [];
     if (r.unparsed) r.problems.push('h2load failed or its output did not parse');
+    else if (!r.requests || !r.rps) r.problems.push('no request completed');
+    if (r.exitedDuringRun) r.problems.push('the proxy exited during the run');
     if (r.errors > 0.001 * Math.max(1, r.requests)) r.problems.push(`${r.errors} failed/errored requests`);
     if (r.bodyRatio !== null && r.bodyRatio < 0.99) r.problems.push(`only ${(r.bodyRatio * 100).toFixed(1)}% of the expected response bytes (2xx without a body${mode === 'grpc' ? ': gRPC errors as Trailers-Only?' : ''})`);
     if (r.grpcCheckAfter === false) r.problems.push('grpc-js calls after the run were not all OK');

@@ -329,6 +329,11 @@ measure() {
     run taskset -c "$LCPU" timeout $((SECS + 30)) h2load -t1 -c"$CLIENTS" -m"$STREAMS" -D"$SECS" \
       --log-file="$hlog" "${extra[@]}" "$url" >"$out" 2>&1 || rc=$?
     echo "$(cpu_ticks "$PCPU") $(cpu_ticks "$LCPU")" >"$cpuf.1"
+    local alive=null
+    if [[ -n $pid ]]; then
+      alive=true
+      kill -0 "$pid" 2>/dev/null || { alive=false; log "$mode/$target: the proxy exited during the run; see its log in $OUT"; }
+    fi
     local cpu0=null cpu1=null
     if [[ -s $cpuf.0 ]]; then
       read -r a0 t0 a1 t1 <"$cpuf.0"
@@ -357,7 +362,7 @@ measure() {
     fi
     [[ $rc != 0 ]] && log "$mode/$target: h2load exited with $rc (see $out)"
     node "$HERE/parse-h2load.js" "$out" "$hlog" "$body" \
-      "{\"kind\":\"h2load\",\"mode\":\"$mode\",\"target\":\"$target\",\"via\":\"$via\",\"run\":$run,\"clients\":$CLIENTS,\"streams\":$STREAMS,\"secs\":$SECS,\"h2loadExit\":$rc,\"cpuProxyPct\":$cpu0,\"cpuLoadPct\":$cpu1,\"grpcCheckAfter\":$after,\"rssMaxKb\":$rss,\"rssSteadyKb\":$steady,\"anonSteadyKb\":$anon,\"hwmKb\":$hwm}" \
+      "{\"kind\":\"h2load\",\"mode\":\"$mode\",\"target\":\"$target\",\"via\":\"$via\",\"run\":$run,\"clients\":$CLIENTS,\"streams\":$STREAMS,\"secs\":$SECS,\"h2loadExit\":$rc,\"proxyAlive\":$alive,\"cpuProxyPct\":$cpu0,\"cpuLoadPct\":$cpu1,\"grpcCheckAfter\":$after,\"rssMaxKb\":$rss,\"rssSteadyKb\":$steady,\"anonSteadyKb\":$anon,\"hwmKb\":$hwm}" \
       >>"$OUT/raw.jsonl"
     gzip -f "$hlog" 2>/dev/null || true
     if [[ -n $pid ]]; then stop "$pid"; fi
