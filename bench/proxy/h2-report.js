@@ -31,8 +31,9 @@ const results = { meta, modes: {}, skipped: [], failed: [], raw: lines };
 const titles = {
   h2: 'HTTP/2: h2c GET on both sides',
   grpc: 'gRPC unary: POST /helloworld.Greeter/SayHello over h2c on both sides',
+  'h2-h1': 'h2c clients, HTTP/1.1 backends',
 };
-for (const mode of ['h2', 'grpc']) {
+for (const mode of ['h2', 'grpc', 'h2-h1']) {
   const runs = lines.filter((l) => l.kind === 'h2load' && l.mode === mode);
   if (runs.length === 0 && !lines.some((l) => l.mode === mode && (l.kind === 'skipped' || l.kind === 'failed'))) continue;
   const targets = [...new Set(runs.map((r) => r.target))];

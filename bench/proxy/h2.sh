@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# HTTP/2 and gRPC rows of the proxy benchmark: the same h2load load sent directly to an h2c backend, through nginx,
-# HAProxy and this proxy (lib/proxy.bundle.js with listener.protocol http2 or grpc), in one run, with ratios against
-# the better peer. See bench/proxy/README.md ("HTTP/2 and gRPC rows").
+# HTTP/2 and gRPC rows of the proxy benchmark: the same h2load load sent directly to a backend, through nginx,
+# HAProxy and this proxy (lib/proxy.bundle.js with listener.protocol http2, grpc or http), in one run, with ratios
+# against the better peer. See bench/proxy/README.md ("HTTP/2 and gRPC rows").
+#   h2:    h2c clients, h2c backends (listener.protocol http2)
+#   grpc:  gRPC unary calls, h2c on both sides (listener.protocol grpc)
+#   h2-h1: h2c clients, HTTP/1.1 backends (listener.protocol http, the default)
 #
-# Env: BENCH_MODE=h2|grpc|all (all = both)  BENCH_SECS=10  BENCH_RUNS=1  BENCH_WARMUP_SECS=2
+# Env: BENCH_MODE=h2|grpc|h2-h1|all (all = the three)  BENCH_SECS=10  BENCH_RUNS=1  BENCH_WARMUP_SECS=2
 #      BENCH_H2_CLIENTS=16  BENCH_H2_STREAMS=10 (h2load -c and -m: connections, and concurrent streams on each)
 #      BENCH_PORT=28080 (base port)  BENCH_TARGETS=comma list (direct,nginx,haproxy,this-proxy,this-proxy-24)
 #      BENCH_POD_NODE=1  BENCH_PROXY_CPU=0  BENCH_LOAD_CPU=1  PROXY_NODE_FLAGS=--max-semi-space-size=4
@@ -29,7 +32,7 @@ P_NGINX=$((PORT + 1)) P_HAPROXY=$((PORT + 2)) P_LB=$((PORT + 4)) P_ADMIN=$((PORT
 BUNDLE="$ROOT/lib/proxy.bundle.js"
 H2_BODY=$'hello, world\n' # the HTTP/2 row's response body (13 bytes)
 
-case "$MODE" in h2 | grpc | all) ;; *) echo "h2.sh: BENCH_MODE must be h2, grpc or all, got '$MODE'" >&2; exit 2 ;; esac
+case "$MODE" in h2 | grpc | h2-h1 | all) ;; *) echo "h2.sh: BENCH_MODE must be h2, grpc, h2-h1 or all, got '$MODE'" >&2; exit 2 ;; esac
 [[ "$SECS" =~ ^[0-9]+$ && "$SECS" -ge 1 && "$RUNS" =~ ^[0-9]+$ && "$RUNS" -ge 1 && "$WARMUP" =~ ^[0-9]+$ ]] ||
   { echo "BENCH_SECS, BENCH_RUNS and BENCH_WARMUP_SECS must be integers (SECS, RUNS >= 1)" >&2; exit 2; }
 [[ "$CLIENTS" =~ ^[0-9]+$ && "$STREAMS" =~ ^[0-9]+$ && "$CLIENTS" -ge 1 && "$STREAMS" -ge 1 ]] ||
@@ -135,9 +138,9 @@ http {
 CONF
 }
 
-# ---------- backends: one nginx (1 worker, LCPU) serving h2c on B1, B2, B3 ----------
+# ---------- backends: one nginx (1 worker, LCPU) on B1, B2, B3: h2c only (h2, grpc), HTTP/1.1 (h2-h1) ----------
 BACKEND_PID=""
-start_backends() { # h2 | grpc
+start_backends() { # h2 | grpc | h2-h1
   local dir="$TMP/nginx-backend-$1" h
   mkdir -p "$dir/logs"
   node "$HERE/grpc-frame.js" reply "$dir/reply.bin"
@@ -146,6 +149,8 @@ start_backends() { # h2 | grpc
     for h in $B1 $B2 $B3; do
       if [[ $1 == h2 ]]; then
         echo "  server { $(h2_listen "$h:$PORT") location / { default_type text/plain; add_header x-backend $h; return 200 \"hello, world\\n\"; } }"
+      elif [[ $1 == h2-h1 ]]; then
+        echo "  server { listen $h:$PORT; location / { default_type text/plain; add_header x-backend $h; return 200 \"hello, world\\n\"; } }"
       else
         # A unary gRPC answer: 200, content-type application/grpc, one framed HelloReply (a file: the frame has NUL
         # bytes), trailer grpc-status 0. nginx's static module refuses POST with 405, which error_page turns into a GET
@@ -167,7 +172,9 @@ CONF
   } >"$dir/nginx.conf"
   bg "$OUT/backend-nginx-$1.log" taskset -c "$LCPU" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" -g 'daemon off;'
   BACKEND_PID=$LAST_PID
-  for h in $B1 $B2 $B3; do wait_h2 "http://$h:$PORT/" || { log "the h2c backends did not start; see $dir/logs/error.log"; cat "$dir/logs/error.log" >&2; exit 1; }; done
+  local waitfn=wait_h2
+  [[ $1 == h2-h1 ]] && waitfn=wait_http
+  for h in $B1 $B2 $B3; do $waitfn "http://$h:$PORT/" || { log "the backends did not start; see $dir/logs/error.log"; cat "$dir/logs/error.log" >&2; exit 1; }; done
   if [[ $1 == grpc ]] && ! grpc_check "$B1:$PORT" backend grpc backend 0; then
     log "the gRPC backends do not answer gRPC: $GRPC_CHECK"
     exit 1
@@ -179,15 +186,17 @@ stop_backends() {
 }
 
 # ---------- proxies under test, pinned to PCPU; each sets LAST_PID, URL (where h2load goes) and READY ----------
-start_nginx() {
-  # nginx 1.22's proxy_pass speaks only HTTP/1.x to upstreams; grpc_pass is its HTTP/2 (h2c) upstream, and it passes
-  # plain HTTP/2 requests as well as gRPC. It runs one stream per upstream connection, so the keepalive cache must hold
-  # every in-flight stream's connection or nginx closes and reopens connections under load.
+start_nginx() { # mode
+  # h2, grpc: nginx 1.22's proxy_pass speaks only HTTP/1.x to upstreams; grpc_pass is its HTTP/2 (h2c) upstream, and
+  # it passes plain HTTP/2 requests as well as gRPC. It runs one stream per upstream connection, so the keepalive cache
+  # must hold every in-flight stream's connection or nginx closes and reopens connections under load (the same holds
+  # for proxy_pass over HTTP/1.1 in h2-h1).
   local dir="$TMP/nginx-proxy" ka=$((CLIENTS * STREAMS * 2))
   [[ $ka -lt 128 ]] && ka=128
   mkdir -p "$dir/logs"
   cat >"$dir/nginx.conf" <<CONF
 $(nginx_preamble "$dir")
+  proxy_temp_path $dir/proxy;
   upstream app {
     server $B1:$PORT;
     server $B2:$PORT;
@@ -197,7 +206,7 @@ $(nginx_preamble "$dir")
   }
   server {
     $(h2_listen "$PROXY_HOST:$P_NGINX")
-    location / { grpc_pass grpc://app; }
+    location / { $(if [[ $1 == h2-h1 ]]; then echo 'proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";'; else echo 'grpc_pass grpc://app;'; fi) }
   }
 }
 CONF
@@ -206,8 +215,9 @@ CONF
   READY="h2"
   NGINX_ERRLOG="$dir/logs/error.log"
 }
-start_haproxy() {
-  local cfg="$TMP/haproxy.cfg"
+start_haproxy() { # mode
+  local cfg="$TMP/haproxy.cfg" proto=" proto h2"
+  [[ $1 == h2-h1 ]] && proto=""
   cat >"$cfg" <<CONF
 global
   nbthread 1
@@ -224,15 +234,15 @@ frontend fe
   default_backend app
 backend app
   balance roundrobin
-  server b1 $B1:$PORT proto h2
-  server b2 $B2:$PORT proto h2
-  server b3 $B3:$PORT proto h2
+  server b1 $B1:$PORT$proto
+  server b2 $B2:$PORT$proto
+  server b3 $B3:$PORT$proto
 CONF
   bg "$OUT/haproxy.log" taskset -c "$PCPU" haproxy -db -f "$cfg"
   HOSTPORT="$PROXY_HOST:$P_HAPROXY"
   READY="h2"
 }
-lb_config() { # protocol (http2 | grpc) -> config file path
+lb_config() { # protocol (http2 | grpc | http) -> config file path
   local f="$TMP/lb-$1.json"
   cat >"$f" <<CONF
 {
@@ -281,8 +291,8 @@ measure() {
         why="not ready on $READY: $why"
       else
         why=""
-        # Ready on its admin port; now does its listener speak the protocol under test?
-        if [[ $mode == h2 ]]; then
+        # Ready on its admin port; now does its listener speak the protocol under test? (gRPC: grpc_check below)
+        if [[ $mode != grpc ]]; then
           why=$(wait_h2 "http://$HOSTPORT/" 3000 2>&1) || true
         fi
       fi
@@ -303,7 +313,10 @@ measure() {
     else
       HOSTPORT="$B1:$PORT"
     fi
-    local url="http://$HOSTPORT/" extra=() body=${#H2_BODY}
+    local url="http://$HOSTPORT/" extra=() body=${#H2_BODY} shape=(-c"$CLIENTS" -m"$STREAMS")
+    # h2-h1 direct: the backends speak HTTP/1.1 only; one request at a time on each of clients x streams connections,
+    # what a proxy's upstream side does.
+    [[ $mode == h2-h1 && $via == direct ]] && shape=(--h1 -c$((CLIENTS * STREAMS)) -m1)
     if [[ $mode == grpc ]]; then
       url="http://$HOSTPORT/helloworld.Greeter/SayHello"
       extra=(-d "$TMP/grpc-request.bin" -H 'content-type: application/grpc' -H 'te: trailers')
@@ -312,7 +325,7 @@ measure() {
     log "$mode: $target run $run/$RUNS: h2load -c$CLIENTS -m$STREAMS, warm-up ${WARMUP}s, measure ${SECS}s"
     # Warm-up: its own h2load run, not recorded (h2load's --warm-up-time would keep the warm-up's bytes in its traffic
     # counters, which the body check below needs clean).
-    [[ $WARMUP -gt 0 ]] && run taskset -c "$LCPU" timeout $((WARMUP + 30)) h2load -t1 -c"$CLIENTS" -m"$STREAMS" -D"$WARMUP" "${extra[@]}" "$url" >/dev/null 2>&1 || true
+    [[ $WARMUP -gt 0 ]] && run taskset -c "$LCPU" timeout $((WARMUP + 30)) h2load -t1 "${shape[@]}" -D"$WARMUP" "${extra[@]}" "$url" >/dev/null 2>&1 || true
     # Memory of this proxy, sampled every 200 ms during the measured run.
     local sampler=""
     if [[ -n $pid && $via == this-proxy ]]; then
@@ -326,7 +339,7 @@ measure() {
     local cpuf="$TMP/cpu-$mode-$target-$run"
     echo "$(cpu_ticks "$PCPU") $(cpu_ticks "$LCPU")" >"$cpuf.0"
     local out="$OUT/h2load-$mode-$target-$run.txt" hlog="$OUT/h2load-$mode-$target-$run.log" rc=0
-    run taskset -c "$LCPU" timeout $((SECS + 30)) h2load -t1 -c"$CLIENTS" -m"$STREAMS" -D"$SECS" \
+    run taskset -c "$LCPU" timeout $((SECS + 30)) h2load -t1 "${shape[@]}" -D"$SECS" \
       --log-file="$hlog" "${extra[@]}" "$url" >"$out" 2>&1 || rc=$?
     echo "$(cpu_ticks "$PCPU") $(cpu_ticks "$LCPU")" >"$cpuf.1"
     local alive=null
@@ -369,8 +382,9 @@ measure() {
   done
 }
 
-declare -A LB_PROTOCOL=([h2]=http2 [grpc]=grpc)
-declare -A WHAT=([h2]="HTTP/2 (h2c with prior knowledge)" [grpc]="gRPC unary calls over h2c")
+declare -A LB_PROTOCOL=([h2]=http2 [grpc]=grpc [h2-h1]=http)
+declare -A BACKEND_KIND=([h2]=h2c [grpc]="h2c gRPC" [h2-h1]=HTTP/1.1)
+declare -A WHAT=([h2]="HTTP/2 (h2c with prior knowledge)" [grpc]="gRPC unary calls over h2c" [h2-h1]="HTTP/2 (h2c with prior knowledge) on its listener")
 node "$HERE/grpc-frame.js" request "$TMP/grpc-request.bin"
 node "$HERE/grpc-frame.js" reply "$TMP/grpc-reply.bin"
 
@@ -384,12 +398,12 @@ if [[ ! -f $BUNDLE ]]; then
 fi
 [[ $HAVE_GRPC_JS == 0 ]] && log "warning: @grpc/grpc-js is not installed: the gRPC rows cannot check grpc-status, only HTTP status and body bytes"
 
-run_mode() { # h2 | grpc
-  log "$1 mode: nginx h2c backends on CPU $LCPU, proxies on CPU $PCPU, h2load -c$CLIENTS -m$STREAMS on CPU $LCPU"
+run_mode() { # h2 | grpc | h2-h1
+  log "$1 mode: nginx ${BACKEND_KIND[$1]} backends on CPU $LCPU, proxies on CPU $PCPU, h2load -c$CLIENTS -m$STREAMS on CPU $LCPU"
   start_backends "$1"
   measure "$1" direct direct none
-  measure "$1" nginx nginx start_nginx
-  [[ $HAVE_HAPROXY == 1 ]] && measure "$1" haproxy haproxy start_haproxy
+  measure "$1" nginx nginx start_nginx "$1"
+  [[ $HAVE_HAPROXY == 1 ]] && measure "$1" haproxy haproxy start_haproxy "$1"
   [[ $HAVE_LB == 1 ]] && measure "$1" this-proxy this-proxy start_lb "${LB_PROTOCOL[$1]}"
   [[ $HAVE_LB == 1 && -n $POD_NODE ]] && measure "$1" this-proxy-24 this-proxy start_lb "${LB_PROTOCOL[$1]}" "$POD_NODE"
   stop_backends
@@ -408,6 +422,7 @@ cat >"$OUT/meta.json" <<META
   "h2load": "$( (h2load --version 2>&1 || true) | head -1 | awk '{print $2}')",
   "modes": {
     "h2": { "describe": "HTTP/2 (h2c prior knowledge) on both sides: GET, nginx h2c backends x3 answering a 13-byte body; nginx grpc_pass, HAProxy proto h2, this proxy listener.protocol http2", "bodyBytes": ${#H2_BODY} },
+    "h2-h1": { "describe": "h2c clients, HTTP/1.1 backends: GET, nginx HTTP/1.1 backends x3 answering a 13-byte body; nginx proxy_pass (HTTP/1.1, keepalive), HAProxy bind proto h2 + HTTP/1.1 servers, this proxy listener.protocol http (the default); direct = h2load --h1 -c<clients x streams> -m1", "bodyBytes": ${#H2_BODY} },
     "grpc": { "describe": "gRPC unary over h2c on both sides: POST /helloworld.Greeter/SayHello (12-byte framed request), nginx backends x3 answering a 18-byte framed reply + grpc-status 0 trailer; nginx grpc_pass, HAProxy proto h2, this proxy listener.protocol grpc", "bodyBytes": $(stat -c %s "$TMP/grpc-reply.bin") }
   }
 }
@@ -415,5 +430,6 @@ META
 
 [[ $MODE == h2 || $MODE == all ]] && run_mode h2
 [[ $MODE == grpc || $MODE == all ]] && run_mode grpc
+[[ $MODE == h2-h1 || $MODE == all ]] && run_mode h2-h1
 log "load average at end: $(cut -d' ' -f1-3 /proc/loadavg) (a busy machine makes every number noisy)"
 node "$HERE/h2-report.js" "$OUT"
