@@ -185,7 +185,8 @@ stop_backends() {
   BACKEND_PID=""
 }
 
-# ---------- proxies under test, pinned to PCPU; each sets LAST_PID, URL (where h2load goes) and READY ----------
+# ---------- proxies under test, pinned to PCPU; each sets LAST_PID, HOSTPORT (where h2load goes) and READY (h2: poll
+# HOSTPORT with an h2c GET; else the URL to poll) ----------
 start_nginx() { # mode
   # h2, grpc: nginx 1.22's proxy_pass speaks only HTTP/1.x to upstreams; grpc_pass is its HTTP/2 (h2c) upstream, and
   # it passes plain HTTP/2 requests as well as gRPC. It runs one stream per upstream connection, so the keepalive cache
@@ -213,7 +214,6 @@ CONF
   bg "$OUT/nginx.log" taskset -c "$PCPU" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" -g 'daemon off;'
   HOSTPORT="$PROXY_HOST:$P_NGINX"
   READY="h2"
-  NGINX_ERRLOG="$dir/logs/error.log"
 }
 start_haproxy() { # mode
   local cfg="$TMP/haproxy.cfg" proto=" proto h2"
@@ -322,7 +322,7 @@ measure() {
       extra=(-d "$TMP/grpc-request.bin" -H 'content-type: application/grpc' -H 'te: trailers')
       body=$(stat -c %s "$TMP/grpc-reply.bin")
     fi
-    log "$mode: $target run $run/$RUNS: h2load -c$CLIENTS -m$STREAMS, warm-up ${WARMUP}s, measure ${SECS}s"
+    log "$mode: $target run $run/$RUNS: h2load ${shape[*]}, warm-up ${WARMUP}s, measure ${SECS}s"
     # Warm-up: its own h2load run, not recorded (h2load's --warm-up-time would keep the warm-up's bytes in its traffic
     # counters, which the body check below needs clean).
     [[ $WARMUP -gt 0 ]] && run taskset -c "$LCPU" timeout $((WARMUP + 30)) h2load -t1 "${shape[@]}" -D"$WARMUP" "${extra[@]}" "$url" >/dev/null 2>&1 || true
