@@ -21,6 +21,11 @@ function median(xs) {
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 const sum = (xs) => xs.reduce((a, x) => a + (x ?? 0), 0);
+function spreadOf(check) {
+  if (!check || !check.backends) return null;
+  const counts = ['127.0.0.11', '127.0.0.12', '127.0.0.13'].map((b) => check.backends[b] ?? 0);
+  return counts.some((n) => n > 0) ? counts.join('/') : 'no x-backend';
+}
 const fmt = (x, d = 2) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
 const PEERS = ['nginx', 'haproxy'];
 // Issue 7's targets for this proxy: at least half the better peer's req/s, p99 at most 3x the better peer's p99.
@@ -55,7 +60,9 @@ for (const mode of ['h2', 'grpc', 'h2-h1']) {
       unparsed: rs.filter((r) => !r.parsed || r.h2loadExit !== 0).length,
       exitedDuringRun: rs.some((r) => r.proxyAlive === false),
       bodyRatio: median(rs.map((r) => r.bodyRatio)),
-      grpcCheckAfter: rs.some((r) => r.grpcCheckAfter === false) ? false : rs.every((r) => r.grpcCheckAfter === true) ? true : null,
+      checkAfter: rs.some((r) => r.checkAfter?.ok === false) ? false : rs.every((r) => r.checkAfter?.ok === true) ? true : null,
+      // Answers per backend (127.0.0.11, .12, .13) to the 30 requests over one connection after the last run.
+      spread: spreadOf(rs[rs.length - 1].checkAfter),
       cpuProxyPct: median(rs.map((r) => r.cpuProxyPct)),
       cpuLoadPct: median(rs.map((r) => r.cpuLoadPct)),
       rssMaxKb: median(rs.map((r) => r.rssMaxKb)),
@@ -74,7 +81,7 @@ for (const mode of ['h2', 'grpc', 'h2-h1']) {
     if (r.exitedDuringRun) r.problems.push('the proxy exited during the run');
     if (r.errors > 0.001 * Math.max(1, r.requests)) r.problems.push(`${r.errors} failed/errored requests`);
     if (r.bodyRatio !== null && r.bodyRatio < 0.99) r.problems.push(`only ${(r.bodyRatio * 100).toFixed(1)}% of the expected response bytes (2xx without a body${mode === 'grpc' ? ': gRPC errors as Trailers-Only?' : ''})`);
-    if (r.grpcCheckAfter === false) r.problems.push('grpc-js calls after the run were not all OK');
+    if (r.checkAfter === false) r.problems.push(`the ${mode === 'grpc' ? 'grpc-js calls' : 'h2c GETs'} after the run were not all OK`);
     r.sound = r.problems.length === 0;
   }
   const peers = rows.filter((r) => PEERS.includes(r.via) && r.sound && r.rps);
@@ -100,9 +107,7 @@ for (const mode of ['h2', 'grpc', 'h2-h1']) {
       'proxies on CPU 0, h2load + backends on CPU 1; percentiles from h2load --log-file',
   );
   console.log(`   best peer: ${bestRpsPeer ?? 'none (no sound nginx/HAProxy row)'}; rps/best = req/s / the better peer's; p99/best = p99 / the lower peer p99`);
-  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'rps/best', 'p99/best', 'errors', 'non-2xx', 'body', 'CPU0 %', 'CPU1 %'];
-  if (mode === 'grpc') head.push('grpc-js');
-  head.push('RSS MiB', 'note');
+  const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'rps/best', 'p99/best', 'errors', 'non-2xx', 'body', 'CPU0 %', 'CPU1 %', 'check', 'spread', 'RSS MiB', 'note'];
   const body = rows.map((r) => [
     r.target,
     fmt(r.rps, 0),
@@ -116,9 +121,18 @@ for (const mode of ['h2', 'grpc', 'h2-h1']) {
     r.bodyRatio === null ? '-' : fmt(r.bodyRatio, 3),
     fmt(r.cpuProxyPct, 0),
     fmt(r.cpuLoadPct, 0),
-    ...(mode === 'grpc' ? [r.grpcCheckAfter === null ? '-' : r.grpcCheckAfter ? 'OK' : 'FAIL'] : []),
+    r.checkAfter === null ? '-' : r.checkAfter ? 'OK' : 'FAIL',
+    r.spread ?? '-',
     r.rssMaxKb ? fmt(r.rssMaxKb / 1024, 1) : '-',
-    !r.sound ? `NOT SOUND: ${r.problems.join('; ')}` : r.meetsTargets === true ? 'meets issue-7 targets' : r.meetsTargets === false ? 'MISSES issue-7 targets' : '',
+    [
+      !r.sound ? `NOT SOUND: ${r.problems.join('; ')}` : r.meetsTargets === true ? 'meets issue-7 targets' : r.meetsTargets === false ? 'MISSES issue-7 targets' : '',
+      // Every stream is to be balanced on its own: round robin over one connection must reach all three backends.
+      r.via !== 'direct' && r.spread && /^\d+\/\d+\/\d+$/.test(r.spread) && r.spread.split('/').filter((n) => n !== '0').length < 3
+        ? 'NOT SPREAD: one connection reached fewer than 3 backends'
+        : '',
+    ]
+      .filter(Boolean)
+      .join('; '),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells) =>
@@ -138,7 +152,8 @@ for (const mode of ['h2', 'grpc', 'h2-h1']) {
 console.log(
   '\ncolumns: body = DATA bytes received / (expected body bytes x 2xx responses), 1.000 when every answer carried its body; ' +
     'CPU0/CPU1 % = busy share of the proxy core / the h2load+backend core during the measured window; ' +
-    'grpc-js = 30 real @grpc/grpc-js unary calls after the run, all OK',
+    'check = 30 requests over one connection after the run (gRPC: real @grpc/grpc-js calls; else h2c GETs), all OK; ' +
+    'spread = how many of those 30 each backend (.11/.12/.13) answered',
 );
 for (const [mode, m] of Object.entries(results.modes)) {
   for (const r of m.rows.filter((x) => x.hwmKb)) {

@@ -103,14 +103,20 @@ want() { [[ -z "$TARGETS" || ",$TARGETS," == *",$1,"* ]]; }
 wait_http() { timeout 20 node "$HERE/wait-http.js" "$1" "${2:-10000}"; }
 # wait_h2 <url> [ms]: a GET over h2c (prior knowledge) answers 200; on failure the reason is on stderr.
 wait_h2() { timeout 20 node "$HERE/wait-h2.js" "$1" "${2:-10000}"; }
-# grpc_check <host:port> <phase> <mode> <target> <run>: real @grpc/grpc-js unary calls, all must be OK; one JSON line
-# to raw.jsonl. Returns non-zero when a call failed; the reason is in GRPC_CHECK.
-grpc_check() {
-  if [[ $HAVE_GRPC_JS == 0 ]]; then GRPC_CHECK="@grpc/grpc-js not installed"; return 0; fi
+# check_target <host:port> <phase> <mode> <target> <run>: 30 requests over one client connection, all must succeed:
+# real @grpc/grpc-js unary calls in grpc mode (status OK and the expected reply), h2c GETs otherwise (200 and the
+# body). The JSON result (with `backends`: how many answers each backend gave, from its x-backend header) goes to
+# raw.jsonl and to CHECK. Returns non-zero when a request failed.
+check_target() {
   local rc=0
-  GRPC_CHECK=$(timeout 20 node "$HERE/grpc-check.js" "$1" 30 3000) || rc=$?
-  [[ -z $GRPC_CHECK ]] && GRPC_CHECK='{"kind":"grpc-check","ok":false,"error":"grpc-check.js timed out"}' && rc=1
-  echo "$GRPC_CHECK" | node -e "const l=JSON.parse(require('fs').readFileSync(0,'utf8'));console.log(JSON.stringify({...l,phase:'$2',mode:'$3',target:'$4',run:$5}))" >>"$OUT/raw.jsonl"
+  if [[ $3 == grpc ]]; then
+    if [[ $HAVE_GRPC_JS == 0 ]]; then CHECK='{"kind":"grpc-check","ok":null,"error":"@grpc/grpc-js not installed"}'; return 0; fi
+    CHECK=$(timeout 20 node "$HERE/grpc-check.js" "$1" 30 3000) || rc=$?
+  else
+    CHECK=$(timeout 20 node "$HERE/h2-check.js" "http://$1/" 30 3000) || rc=$?
+  fi
+  [[ -z $CHECK ]] && CHECK='{"ok":false,"error":"the check timed out"}' && rc=1
+  echo "$CHECK" | node -e "const l=JSON.parse(require('fs').readFileSync(0,'utf8'));console.log(JSON.stringify({...l,phase:'$2',mode:'$3',target:'$4',run:$5}))" >>"$OUT/raw.jsonl"
   return $rc
 }
 
@@ -175,8 +181,8 @@ CONF
   local waitfn=wait_h2
   [[ $1 == h2-h1 ]] && waitfn=wait_http
   for h in $B1 $B2 $B3; do $waitfn "http://$h:$PORT/" || { log "the backends did not start; see $dir/logs/error.log"; cat "$dir/logs/error.log" >&2; exit 1; }; done
-  if [[ $1 == grpc ]] && ! grpc_check "$B1:$PORT" backend grpc backend 0; then
-    log "the gRPC backends do not answer gRPC: $GRPC_CHECK"
+  if [[ $1 == grpc ]] && ! check_target "$B1:$PORT" backend grpc backend 0; then
+    log "the gRPC backends do not answer gRPC: $CHECK"
     exit 1
   fi
 }
@@ -291,13 +297,13 @@ measure() {
         why="not ready on $READY: $why"
       else
         why=""
-        # Ready on its admin port; now does its listener speak the protocol under test? (gRPC: grpc_check below)
+        # Ready on its admin port; now does its listener speak the protocol under test? (then check_target below)
         if [[ $mode != grpc ]]; then
           why=$(wait_h2 "http://$HOSTPORT/" 3000 2>&1) || true
         fi
       fi
-      if [[ $mode == grpc && -z $why ]] && ! grpc_check "$HOSTPORT" before "$mode" "$target" "$run"; then
-        why="gRPC calls through it failed: $GRPC_CHECK"
+      if [[ -z $why ]] && ! check_target "$HOSTPORT" before "$mode" "$target" "$run"; then
+        why="$([[ $mode == grpc ]] && echo "gRPC calls" || echo "h2c GETs") through it failed: $CHECK"
       fi
       if [[ -n $why ]]; then
         if [[ $via == this-proxy ]]; then
@@ -369,13 +375,18 @@ measure() {
       [[ -z $anon ]] && anon=null
       [[ -z $hwm ]] && hwm=null
     fi
+    # After the run: the same requests again (a proxy can be fine at first and broken after the load), and how they
+    # spread over the backends.
     local after=null
-    if [[ $mode == grpc ]]; then
-      if grpc_check "$HOSTPORT" after "$mode" "$target" "$run"; then after=true; else after=false; log "$mode/$target: gRPC calls after the run failed: $GRPC_CHECK"; fi
+    if [[ $mode == h2-h1 && $via == direct ]]; then
+      CHECK=null # the HTTP/1.1 backend does not speak h2c
+    elif ! check_target "$HOSTPORT" after "$mode" "$target" "$run"; then
+      log "$mode/$target: the requests after the run failed: $CHECK"
     fi
+    after=$CHECK
     [[ $rc != 0 ]] && log "$mode/$target: h2load exited with $rc (see $out)"
     node "$HERE/parse-h2load.js" "$out" "$hlog" "$body" \
-      "{\"kind\":\"h2load\",\"mode\":\"$mode\",\"target\":\"$target\",\"via\":\"$via\",\"run\":$run,\"clients\":$CLIENTS,\"streams\":$STREAMS,\"secs\":$SECS,\"h2loadExit\":$rc,\"proxyAlive\":$alive,\"cpuProxyPct\":$cpu0,\"cpuLoadPct\":$cpu1,\"grpcCheckAfter\":$after,\"rssMaxKb\":$rss,\"rssSteadyKb\":$steady,\"anonSteadyKb\":$anon,\"hwmKb\":$hwm}" \
+      "{\"kind\":\"h2load\",\"mode\":\"$mode\",\"target\":\"$target\",\"via\":\"$via\",\"run\":$run,\"clients\":$CLIENTS,\"streams\":$STREAMS,\"secs\":$SECS,\"h2loadExit\":$rc,\"proxyAlive\":$alive,\"cpuProxyPct\":$cpu0,\"cpuLoadPct\":$cpu1,\"checkAfter\":$after,\"rssMaxKb\":$rss,\"rssSteadyKb\":$steady,\"anonSteadyKb\":$anon,\"hwmKb\":$hwm}" \
       >>"$OUT/raw.jsonl"
     gzip -f "$hlog" 2>/dev/null || true
     if [[ -n $pid ]]; then stop "$pid"; fi
