@@ -8,12 +8,13 @@
  */
 import type * as http from 'node:http';
 import type { ProxyConfig } from '../config';
-import { upstreamIsHttp2 } from '../config/listener';
+import { listenerProtocol, upstreamIsHttp2 } from '../config/listener';
 import { createUpstreamBalancer } from './balancer';
 import { createAdminServer, AdminView } from './admin';
 import { Discovery, startDiscovery } from './discovery';
 import type { UpstreamEndpoint } from './discovery/endpoint-set';
 import { ActiveHealthChecker } from './health/active';
+import { GrpcHealthProbe } from './health/grpc-probe';
 import { Listener } from './connection';
 import { Deadlines } from './deadlines';
 import type { Logger } from './log';
@@ -72,13 +73,19 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
   const metrics = new ProxyMetrics(view, o.defaultMetrics ?? true);
   router = new Router({ config, set: discovery.set, balancer, pools, clock, metrics, log, now, localZone: () => discovery.localZone() });
   const r = router;
-  const checker = config.healthCheck
-    ? new ActiveHealthChecker(config.healthCheck, log, (ep) => (ep.healthy ? r.onRecovered(ep) : r.eligibility.invalidate()))
+  // The probe by protocol: grpc.health.v1.Health/Check for gRPC endpoints, else HTTP GET healthCheck.path.
+  const hc = config.healthCheck;
+  const grpcHealth = hc && listenerProtocol(config.listener) === 'grpc' ? new GrpcHealthProbe(hc.grpcService ?? '') : undefined;
+  const checker = hc
+    ? new ActiveHealthChecker(hc, log, (ep) => (ep.healthy ? r.onRecovered(ep) : r.eligibility.invalidate()), grpcHealth?.probe)
     : undefined;
   if (checker) {
     for (const ep of discovery.set.all()) checker.add(ep);
     discovery.set.onChange((c) => {
-      c.removed.forEach((ep) => checker.remove(ep));
+      c.removed.forEach((ep) => {
+        checker.remove(ep);
+        grpcHealth?.forget(ep);
+      });
       c.added.forEach((ep) => checker.add(ep));
     });
   }
@@ -124,6 +131,7 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
     r.admission.clear();
     discovery.stop();
     checker?.stop();
+    grpcHealth?.stop();
     pools.closeIdle();
     if (pools instanceof H2Pools) pools.stop();
     if (admin) await closeServer(admin);

@@ -24,6 +24,9 @@ export const ECHO = {
   Bidi: method('Bidi', true, true),
 } as const;
 
+/** grpc.health.v1.Health, hand-written for the tests: raw protobuf bytes in and out. */
+export const HEALTH = { Check: { ...method('Check', false, false), path: '/grpc.health.v1.Health/Check' } } as const;
+
 export type UnaryHandler = grpc.handleUnaryCall<Buffer, Buffer>;
 export type ServerStreamHandler = grpc.handleServerStreamingCall<Buffer, Buffer>;
 export type BidiHandler = grpc.handleBidiStreamingCall<Buffer, Buffer>;
@@ -32,6 +35,8 @@ export interface Impl {
   Unary?: UnaryHandler;
   ServerStream?: ServerStreamHandler;
   Bidi?: BidiHandler;
+  /** grpc.health.v1.Health/Check; absent: the server has no health service. */
+  Check?: UnaryHandler;
 }
 
 export interface GrpcBackend {
@@ -68,6 +73,7 @@ export async function startGrpcBackend(host: string, impl: Impl = {}, port = 0):
     ServerStream: count('ServerStream', impl.ServerStream),
     Bidi: count('Bidi', impl.Bidi),
   });
+  if (impl.Check) server.addService(HEALTH, { Check: count('Check', impl.Check) });
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
   );
