@@ -154,6 +154,47 @@ describe('the HTTP/2 upstream session pool', () => {
   });
 });
 
+describe('responses cut short', () => {
+  const cutAfterFirstBytes: StreamHandler = (st) => {
+    st.respond({ ':status': 200, 'content-type': 'application/grpc' });
+    st.write(Buffer.from([0, 0, 0, 0, 2, 0x68, 0x69])); // one gRPC message, "hi"
+    setTimeout(() => st.session?.destroy(), 50); // then the endpoint's connection dies: no trailers, no END_STREAM
+  };
+
+  test('fails the client stream, never a clean end, when the endpoint dies mid-response (http2)', async () => {
+    const c = await setup([cutAfterFirstBytes]);
+    const outcome = await new Promise<string>((resolve) => {
+      const st = c.request({ ':path': '/' });
+      st.resume();
+      st.on('error', () => undefined); // the reset; 'close' follows
+      st.on('end', () => resolve(`clean end, rstCode ${st.rstCode}`));
+      st.on('close', () => resolve(`reset, rstCode ${st.rstCode}`));
+    });
+    expect(outcome).toMatch(/^reset, rstCode [1-9]/);
+  });
+
+  test('fails a gRPC call with UNAVAILABLE in its trailers when the endpoint dies after a message', async () => {
+    backends = [await startH2Backend(HOSTS[0], cutAfterFirstBytes)];
+    proxy = await startProxy(
+      { upstream: { port: 1, sources: [{ kind: 'static', endpoints: [{ address: HOSTS[0], port: backends[0].port }] }] } } as never,
+      { listener: { protocol: 'grpc' } },
+    );
+    const c = (client = http2.connect(`http://${proxy.host}:${proxy.port}`));
+    const r = await new Promise<{ data: number; trailers?: http2.IncomingHttpHeaders; rst?: number }>((resolve) => {
+      const st = c.request({ ':method': 'POST', ':path': '/test.Echo/Unary', 'content-type': 'application/grpc', te: 'trailers' });
+      let data = 0;
+      let trailers: http2.IncomingHttpHeaders | undefined;
+      st.on('data', (d: Buffer) => (data += d.length));
+      st.on('trailers', (t) => (trailers = t));
+      st.on('close', () => resolve({ data, trailers, rst: st.rstCode }));
+      st.end(Buffer.from([0, 0, 0, 0, 0]));
+    });
+    console.log('gRPC call cut mid-response:', r);
+    expect(r.data).toBe(7);
+    expect(r.trailers?.['grpc-status']).toBe('14');
+  });
+});
+
 /** A test owner of one try: records what the pool and the stream report. */
 class Owner implements ConnectionOwner {
   public conn: UpstreamConnection | undefined;
