@@ -4,7 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
-import { RunningProxy, startProxy } from './helpers';
+import { cleanTmp, RunningProxy, startProxy } from './helpers';
 
 const id = (b: Buffer): Buffer => b;
 const method = (name: string, requestStream: boolean, responseStream: boolean) => ({
@@ -148,4 +148,36 @@ export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!m) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(m[1]) * 1024;
+}
+
+export interface GrpcFixture {
+  backends: GrpcBackend[];
+  proxy: RunningProxy | undefined;
+  client: EchoClient | undefined;
+  /** One grpc-js backend per host (impls[i] on host i), a grpc proxy configured with `extra`, and a client of it. */
+  setup(impls?: readonly Impl[], extra?: object): Promise<EchoClient>;
+}
+
+/** Backends, a proxy and a client per test, all stopped after each test. Call inside a `describe` or at top level. */
+export function grpcFixture(hosts: readonly string[]): GrpcFixture {
+  const fx: GrpcFixture = {
+    backends: [],
+    proxy: undefined,
+    client: undefined,
+    async setup(impls = [], extra = {}) {
+      fx.backends = await Promise.all(hosts.map((h, i) => startGrpcBackend(h, impls[i])));
+      fx.proxy = await startGrpcProxy(fx.backends, extra);
+      return (fx.client = grpcClient(fx.proxy));
+    },
+  };
+  afterEach(async () => {
+    fx.client?.close();
+    fx.client = undefined;
+    await fx.proxy?.stop();
+    fx.proxy = undefined;
+    await Promise.all(fx.backends.map((b) => b.close()));
+    fx.backends = [];
+  });
+  afterAll(cleanTmp);
+  return fx;
 }
