@@ -56,7 +56,7 @@ describe('balancing the calls of one client connection', () => {
     expect(counts).toEqual({ [HOSTS[0]]: 10, [HOSTS[1]]: 10, [HOSTS[2]]: 10 });
   });
 
-  test.each([['least-connections'], ['peak-ewma']])('%s sends fewer calls to the one slow backend', async (kind) => {
+  test.each([['least-connections'], ['power-of-two-choices'], ['peak-ewma']])('%s sends fewer calls to the one slow backend', async (kind) => {
     const c = await setup(
       HOSTS.map((h, i) => ({ Unary: delayed(h, i === 0 ? 120 : 5) })),
       { algorithm: { kind } },

@@ -130,6 +130,28 @@ describe('the HTTP/2 upstream session pool', () => {
     expect(b.sessions.length).toBe(2);
   });
 
+  test('a stream above the last stream id of a GOAWAY goes to another endpoint; the one below it finishes', async () => {
+    let first = -1;
+    let ignored = 0;
+    const c = await setup([
+      (st, _h, body, b) => {
+        if (first < 0) {
+          first = st.id ?? 0;
+          answerAfter(200)(st, _h, body, b);
+          return;
+        }
+        ignored++;
+        st.session?.goaway(http2.constants.NGHTTP2_NO_ERROR, first); // "I processed up to `first`": this one was not
+      },
+      answerAfter(0),
+    ]);
+    const replies = await Promise.all(Array.from({ length: 4 }, () => call(c, 'POST', Buffer.from('payload'))));
+    console.log(`GOAWAY last stream id ${first}: ${ignored} stream(s) above it, replies`, replies.map((r) => r.body));
+    expect(ignored).toBeGreaterThanOrEqual(1);
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(replies.filter((r) => r.body.startsWith(HOSTS[0]))).toHaveLength(1);
+  });
+
   test('a POST whose stream an endpoint refuses goes to another endpoint with the same body bytes', async () => {
     let refused = 0;
     const received: string[] = [];
