@@ -5,43 +5,15 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as http2 from 'node:http2';
-import { cleanTmp, freePort, RunningProxy, sleep, startProxy, waitFor } from './helpers';
-import {
-  EchoClient,
-  GrpcBackend,
-  grpcClient,
-  Impl,
-  rssBytes,
-  startGrpcBackend,
-  startGrpcProxy,
-  unary,
-  unarySpread,
-  UnaryResult,
-} from './grpc-helpers';
+import { freePort, RunningProxy, sleep, startProxy, waitFor } from './helpers';
+import { EchoClient, grpcClient, grpcFixture, Impl, rssBytes, startGrpcProxy, unary, unarySpread, UnaryResult } from './grpc-helpers';
 
 jest.setTimeout(20_000);
 
 const HOSTS = ['127.0.0.61', '127.0.0.62', '127.0.0.63'];
 
-let backends: GrpcBackend[] = [];
-let proxy: RunningProxy | undefined;
-let client: EchoClient | undefined;
-
-async function setup(impls: readonly Impl[] = [], extra: object = {}): Promise<EchoClient> {
-  backends = await Promise.all(HOSTS.map((h, i) => startGrpcBackend(h, impls[i])));
-  proxy = await startGrpcProxy(backends, extra);
-  return (client = grpcClient(proxy));
-}
-
-afterEach(async () => {
-  client?.close();
-  client = undefined;
-  await proxy?.stop();
-  proxy = undefined;
-  await Promise.all(backends.map((b) => b.close()));
-  backends = [];
-});
-afterAll(cleanTmp);
+const fx = grpcFixture(HOSTS);
+const setup = (impls: readonly Impl[] = [], extra: object = {}): Promise<EchoClient> => fx.setup(impls, extra);
 
 const delayed =
   (host: string, ms: number): Impl['Unary'] =>
@@ -141,7 +113,7 @@ describe('streams', () => {
         },
       })),
     );
-    const p = proxy as RunningProxy;
+    const p = fx.proxy as RunningProxy;
     const pid = p.child.pid as number;
     const before = rssBytes(pid);
     // A raw HTTP/2 client: a paused node:http2 stream stops granting flow-control window. (grpc-js's own client reads
@@ -213,7 +185,7 @@ describe('UNAVAILABLE and killed backends', () => {
       await sleep(400);
       inFlightAtKill = inFlight[0];
       killedAt = Date.now();
-      backends[0].server.forceShutdown();
+      fx.backends[0].server.forceShutdown();
     })();
     await Promise.all([killer, ...Array.from({ length: 6 }, worker)]);
     const after = results.filter((x) => x.start > killedAt);
@@ -243,10 +215,10 @@ describe('UNAVAILABLE and killed backends', () => {
       { algorithm: { kind: 'round-robin' }, outlierDetection: { consecutiveFailures: 100 } },
     );
     const counts = await unarySpread(c, 9);
-    console.log('UNAVAILABLE from one backend, retried', counts, 'calls it saw:', backends[0].calls.Unary);
+    console.log('UNAVAILABLE from one backend, retried', counts, 'calls it saw:', fx.backends[0].calls.Unary);
     expect(counts[HOSTS[0]]).toBeUndefined();
     expect((counts[HOSTS[1]] ?? 0) + (counts[HOSTS[2]] ?? 0)).toBe(9);
-    expect(backends[0].calls.Unary).toBeGreaterThanOrEqual(2);
+    expect(fx.backends[0].calls.Unary).toBeGreaterThanOrEqual(2);
   });
 
   test('fails with UNAVAILABLE, not retried, when the backend had already streamed a message', async () => {
@@ -266,7 +238,7 @@ describe('UNAVAILABLE and killed backends', () => {
     });
     expect(err.code).toBe(grpc.status.UNAVAILABLE);
     expect(got).toHaveLength(1);
-    expect(backends.reduce((n, b) => n + (b.calls.ServerStream ?? 0), 0)).toBe(1);
+    expect(fx.backends.reduce((n, b) => n + (b.calls.ServerStream ?? 0), 0)).toBe(1);
   });
 });
 
@@ -336,15 +308,13 @@ function rawGrpcCall(p: RunningProxy): Promise<{ headers: http2.IncomingHttpHead
 describe("the proxy's own errors", () => {
   test('fails with UNAVAILABLE naming the cause when no endpoint is discovered, as HTTP 200 Trailers-Only', async () => {
     const dnsPort = await freePort();
-    proxy = await startProxy(
+    const p = (fx.proxy = await startProxy(
       {
         upstream: { port: 1, sources: [{ kind: 'dns', hostname: 'nothing.invalid', servers: [`127.0.0.1:${dnsPort}`] }] },
       } as never,
       { listener: { protocol: 'grpc' }, waitReady: false },
-    );
-    const p = proxy;
-    client = grpcClient(p);
-    const c = client;
+    ));
+    const c = (fx.client = grpcClient(p));
     await waitFor(async () => !/No connection established/.test((await unary(c, 'x', 1_000)).details ?? ''), 5_000, 'the listener');
     const r = await unary(c, 'x');
     expect(r.code).toBe(grpc.status.UNAVAILABLE);
@@ -357,13 +327,12 @@ describe("the proxy's own errors", () => {
 
   test('fails with UNAVAILABLE, never HTTP 502, when every endpoint refuses the connection', async () => {
     const ports = await Promise.all(HOSTS.map((h) => freePort(h)));
-    proxy = await startGrpcProxy(HOSTS.map((host, i) => ({ host, port: ports[i] })));
-    client = grpcClient(proxy);
-    const r = await unary(client, 'x');
+    const p = (fx.proxy = await startGrpcProxy(HOSTS.map((host, i) => ({ host, port: ports[i] }))));
+    const r = await unary((fx.client = grpcClient(p)), 'x');
     console.log('all endpoints refusing:', r);
     expect(r.code).toBe(grpc.status.UNAVAILABLE);
     expect(r.details).toMatch(/connect/);
-    const raw = await rawGrpcCall(proxy);
+    const raw = await rawGrpcCall(p);
     expect(raw.headers[':status']).toBe(200);
     expect(raw.headers['grpc-status'] ?? raw.trailers['grpc-status']).toBe('14');
   });
