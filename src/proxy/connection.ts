@@ -9,6 +9,7 @@
 import * as net from 'node:net';
 import { Http1Downstream } from './http1/server';
 import type { Router } from './router';
+import { terminateTls, TlsTermination } from './tls/listener';
 
 /** An empty SETTINGS frame, then GOAWAY(last stream 0, HTTP_1_1_REQUIRED = 0xd). */
 const H2_REFUSAL = Buffer.from([
@@ -20,13 +21,21 @@ export class Listener {
   public readonly server: net.Server;
   private readonly open = new Set<Http1Downstream>();
   private readonly hooks: { closed(c: Http1Downstream): void; http2(socket: net.Socket): void };
+  /** With listener.tls: the certificate and its reloads (see tls/). */
+  private readonly tls: TlsTermination | undefined;
 
   public constructor(private readonly r: Router) {
     this.hooks = {
       closed: (c: Http1Downstream) => this.open.delete(c),
       http2: (socket: net.Socket) => this.acceptHttp2(socket),
     };
-    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    const tls = 'tls' in r.config.listener ? r.config.listener.tls : undefined;
+    // With TLS, each connection arrives here after its handshake, by ALPN: h2 to acceptHttp2, the rest to accept.
+    this.tls = tls && terminateTls(tls, { log: r.log, metrics: r.metrics, handshakeTimeoutMs: r.config.timeouts.headersMs }, {
+      http1: (socket) => this.accept(socket),
+      http2: (socket) => this.acceptHttp2(socket),
+    });
+    this.server = this.tls?.server ?? net.createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
   /** A client connection whose protocol the first bytes tell: HTTP/1.x, or the HTTP/2 preface (then acceptHttp2). */
@@ -53,6 +62,7 @@ export class Listener {
 
   /** Stops accepting; resolves once the listening socket is closed (open connections are not waited for). */
   public stopAccepting(): Promise<void> {
+    this.tls?.stop();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 

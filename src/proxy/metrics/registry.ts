@@ -85,6 +85,9 @@ export class ProxyMetrics {
   public readonly queueRejected: Counter<'reason'>;
   public readonly ejections: Counter;
   public readonly zonePicks: Counter<'locality'>;
+  public readonly tlsReloads: Counter<'source' | 'result'>;
+  public readonly tlsCertNotAfter: Gauge<'cert_file'>;
+  public readonly tlsHandshakeErrors: Counter<'reason'>;
 
   public constructor(view: StateView, defaults = true) {
     const registers = [this.registry];
@@ -107,6 +110,9 @@ export class ProxyMetrics {
     this.queueRejected = new Counter({ ...spec('queueRejected'), registers });
     this.ejections = new Counter({ ...spec('outlierEjections'), registers });
     this.zonePicks = new Counter({ ...spec('zonePicks'), registers });
+    this.tlsReloads = new Counter({ ...spec('tlsReload'), registers });
+    this.tlsCertNotAfter = new Gauge({ ...spec('tlsCertNotAfter'), registers });
+    this.tlsHandshakeErrors = new Counter({ ...spec('tlsHandshakeError'), registers });
     const gauge = (key: keyof typeof STATS, read: () => number) =>
       new Gauge({
         ...spec(key),
