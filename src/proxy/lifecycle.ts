@@ -18,6 +18,7 @@ import { Deadlines } from './deadlines';
 import type { Logger } from './log';
 import { ProxyMetrics } from './metrics/registry';
 import { Router } from './router';
+import { UpstreamTls } from './tls/upstream';
 import { UpstreamPools } from './upstream/pool';
 
 export interface StartOptions {
@@ -52,10 +53,14 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
   const balancer = createUpstreamBalancer(config, { random: Math.random, now });
   const t = config.timeouts;
   const clock = new Deadlines(Math.min(t.connectMs, t.requestMs, t.idleMs, t.clientIdleMs, t.headersMs));
+  // onReload runs from a timer, seconds after startup, when `metrics` (declared below) exists.
+  const onReload = (result: 'ok' | 'error') => metrics.tlsReloads.inc({ source: 'upstream-ca', result });
+  const upstreamTls = config.upstream.tls && new UpstreamTls(config.upstream.tls, { log, onReload });
   const pools = new UpstreamPools({
     clock,
     timeouts: config.timeouts,
     maxIdle: config.limits.maxIdlePerEndpoint,
+    connect: upstreamTls && ((ep) => upstreamTls.connect(ep.address, ep.port)),
   });
   let draining = false;
   let router: Router | undefined;
@@ -125,6 +130,7 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
     discovery.stop();
     checker?.stop();
     pools.closeIdle();
+    upstreamTls?.stop();
     if (admin) await closeServer(admin);
     log.info('stopped', { clean });
     return clean;

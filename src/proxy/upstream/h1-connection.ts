@@ -12,9 +12,11 @@
  * chunk framing) and leave as the raw chunked bytes, trailers included. `decodeChunked` asks for the decoded data
  * instead (an HTTP/1.0 client cannot read chunked).
  */
-import * as net from 'node:net';
+import type * as net from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { Deadlines, Expiring } from '../deadlines';
 import { ConnectionOwner, ConnectionTimeouts, Framing } from './connection-owner';
+import { describeTlsFailure } from '../tls/upstream';
 import { Errno, F_CHUNKED, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, Parser, ParserEvents, ParserKind, HeadFields } from '../http1/llhttp';
 
 /** Largest response head accepted from an endpoint (undici's and Node's default). */
@@ -55,9 +57,9 @@ export class H1Connection implements ParserEvents, Expiring {
   private inBody = false;
   private headBytes = 0;
 
+  /** `socket` is connecting: plain TCP, or TLS (then connected means its handshake is done). */
   public constructor(
-    host: string,
-    port: number,
+    socket: net.Socket,
     private readonly t: ConnectionTimeouts,
     private readonly clock: Deadlines,
     private readonly onRelease: (conn: H1Connection, reusable: boolean) => void,
@@ -65,10 +67,10 @@ export class H1Connection implements ParserEvents, Expiring {
   ) {
     this.owner = owner;
     this.parser = new Parser(ParserKind.Response, this);
-    const s = (this.socket = net.connect({ host, port, noDelay: true }));
+    const s = (this.socket = socket);
     this.deadline = clock.in(t.connectMs);
     clock.add(this);
-    s.on('connect', () => {
+    s.once(s instanceof TLSSocket ? 'secureConnect' : 'connect', () => {
       this.state = State.Active;
       this.deadline = Infinity;
       this.owner?.onConnected(this);
@@ -355,5 +357,5 @@ export class H1Connection implements ParserEvents, Expiring {
 }
 
 function errText(err: NodeJS.ErrnoException): string {
-  return err.code ? `${err.code}: ${err.message}` : err.message;
+  return describeTlsFailure(err) ?? (err.code ? `${err.code}: ${err.message}` : err.message);
 }
