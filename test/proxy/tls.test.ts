@@ -1,0 +1,236 @@
+/**
+ * TLS at the gateway and to the endpoints, through the real bundle: the mounted Secret's certificate and its rotation
+ * under live connections, versions, ALPN, the handshake timeout, startup errors, and upstream TLS with a CA and SNI.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Backend, cleanTmp, get, request, RunningProxy, sleep, startBackend, startProxy, staticSource, waitFor } from './helpers';
+import { handshake, httpsGet, makePki, Pki, sample, SecretMount, startTlsBackend, startTlsProxy, TlsBackend } from './tls-helpers';
+
+let pki: Pki;
+let root: string;
+let proxy: RunningProxy | undefined;
+let backends: (Backend | TlsBackend)[] = [];
+
+beforeAll(() => {
+  pki = makePki();
+  root = mkdtempSync(join(tmpdir(), 'lb-tls-mounts-'));
+});
+afterEach(async () => {
+  await proxy?.stop('SIGKILL');
+  proxy = undefined;
+  await Promise.all(backends.map((b) => b.close()));
+  backends = [];
+});
+afterAll(() => {
+  rmSync(pki.dir, { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
+  cleanTmp();
+});
+
+const metrics = async (p: RunningProxy): Promise<string> => (await get(p.host, p.adminPort, '/metrics')).body;
+
+/** A plain HTTP backend on 127.0.0.31 and a proxy with a TLS listener serving gateway-a from a Secret mount. */
+async function gateway(tls: object = {}, extra: object = {}): Promise<{ p: RunningProxy; mount: SecretMount }> {
+  const mount = new SecretMount(root);
+  mount.write(pki.gatewayA.cert, pki.gatewayA.key);
+  const b = await startBackend('127.0.0.31', (req, res) => {
+    req.resume();
+    const send = () => res.setHeader('x-backend', 'b31').end('b31\n');
+    if (req.url === '/slow') setTimeout(send, 800);
+    else send();
+  });
+  backends.push(b);
+  proxy = await startTlsProxy(
+    { upstream: { port: 1, sources: [staticSource([b])] }, ...extra },
+    { certFile: mount.certFile, keyFile: mount.keyFile, reloadCheckMs: 200, ...tls },
+  );
+  return { p: proxy, mount };
+}
+
+describe('TLS on the listener', () => {
+  test('serves HTTP/1.1 over TLS with the mounted certificate and exports its expiry', async () => {
+    const { p, mount } = await gateway();
+    const h = await handshake(p.port, pki.ca);
+    expect(h).toMatchObject({ ok: true, subject: 'gateway-a' });
+    const r = await httpsGet(p.port, '/', pki.ca);
+    expect(r).toMatchObject({ status: 200, body: 'b31\n' });
+    const expiry = sample(await metrics(p), 'lb_tls_cert_not_after_seconds', `cert_file="${mount.certFile}"`);
+    // The certificate was made for 2 days.
+    expect(expiry - Date.now() / 1000).toBeGreaterThan(86_400);
+    expect(expiry - Date.now() / 1000).toBeLessThan(3 * 86_400);
+  });
+
+  test('rotates the certificate with keep-alive connections open: none dropped, new handshakes get the new one', async () => {
+    const { p, mount } = await gateway();
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 3 });
+    try {
+      const first = await Promise.all([0, 1, 2].map(() => httpsGet(p.port, '/', pki.ca, agent)));
+      const sockets = new Set(first.map((r) => r.socket));
+      expect(sockets.size).toBe(3);
+      let closed = 0;
+      for (const s of sockets) {
+        expect(s.getPeerCertificate().subject.CN).toBe('gateway-a');
+        s.on('close', () => closed++);
+      }
+      const inFlight = httpsGet(p.port, '/slow', pki.ca, agent); // spans the rotation
+      mount.write(pki.gatewayB.cert, pki.gatewayB.key);
+      await waitFor(async () => (await handshake(p.port, pki.ca)).subject === 'gateway-b', 5_000, 'a handshake with gateway-b');
+      expect(await inFlight).toMatchObject({ status: 200, reused: true });
+      const second = await Promise.all([0, 1, 2].map(() => httpsGet(p.port, '/', pki.ca, agent)));
+      for (const r of second) {
+        expect(r.status).toBe(200);
+        expect(sockets.has(r.socket)).toBe(true);
+        expect(r.socket.getPeerCertificate().subject.CN).toBe('gateway-a');
+      }
+      expect(closed).toBe(0);
+      const m = await metrics(p);
+      expect(sample(m, 'lb_tls_reload_total', 'source="listener",result="ok"')).toBe(1);
+      expect(sample(m, 'lb_tls_reload_total', 'source="listener",result="error"')).toBe(0);
+      // The rotated context keeps the minimum version.
+      const old = await handshake(p.port, pki.ca, { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' });
+      expect(old).toMatchObject({ ok: false, code: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' });
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  test('keeps the old pair when a new one does not match, reports that once, and takes a later good pair', async () => {
+    const { p, mount } = await gateway();
+    mount.write(pki.gatewayB.cert, pki.gatewayA.key);
+    await waitFor(async () => sample(await metrics(p), 'lb_tls_reload_total', 'source="listener",result="error"') === 1, 5_000, 'a refused reload');
+    expect(await handshake(p.port, pki.ca)).toMatchObject({ ok: true, subject: 'gateway-a' });
+    expect(p.stdout()).toContain(mount.certFile);
+    expect(p.stdout()).toContain('KEY_VALUES_MISMATCH');
+    await sleep(800); // four more checks of the same bad pair
+    expect(sample(await metrics(p), 'lb_tls_reload_total', 'source="listener",result="error"')).toBe(1);
+    mount.write(pki.gatewayB.cert, pki.gatewayB.key);
+    await waitFor(async () => (await handshake(p.port, pki.ca)).subject === 'gateway-b', 5_000, 'a handshake with gateway-b');
+    expect(sample(await metrics(p), 'lb_tls_reload_total', 'source="listener",result="ok"')).toBe(1);
+  });
+
+  test('refuses TLS 1.0 and 1.1 with a protocol_version alert; the same client with TLS 1.2 connects', async () => {
+    const { p } = await gateway();
+    const legacy = { ciphers: 'DEFAULT@SECLEVEL=0' } as const;
+    for (const v of ['TLSv1', 'TLSv1.1'] as const) {
+      const h = await handshake(p.port, pki.ca, { ...legacy, minVersion: v, maxVersion: v });
+      expect(h).toMatchObject({ ok: false, code: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' });
+    }
+    const modern = await handshake(p.port, pki.ca, { ...legacy, minVersion: 'TLSv1', maxVersion: 'TLSv1.2' });
+    expect(modern).toMatchObject({ ok: true, protocol: 'TLSv1.2' });
+    await waitFor(async () => sample(await metrics(p), 'lb_downstream_tls_handshake_error_total', 'reason="protocol-version"') === 2, 2_000, 'two version refusals counted');
+  });
+
+  test('with minVersion TLSv1.3, refuses TLS 1.2', async () => {
+    const { p } = await gateway({ minVersion: 'TLSv1.3' });
+    expect(await handshake(p.port, pki.ca, { maxVersion: 'TLSv1.2' })).toMatchObject({ ok: false, code: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' });
+    expect(await handshake(p.port, pki.ca)).toMatchObject({ ok: true, protocol: 'TLSv1.3' });
+  });
+
+  test('ALPN: h2 for a client that offers it, http/1.1 (and a working request) for one that offers only http/1.1', async () => {
+    const { p } = await gateway();
+    expect(await handshake(p.port, pki.ca, { ALPNProtocols: ['http/1.1', 'h2'] })).toMatchObject({ ok: true, alpn: 'h2' });
+    expect(await handshake(p.port, pki.ca, { ALPNProtocols: ['http/1.1'] })).toMatchObject({ ok: true, alpn: 'http/1.1' });
+    const r = await httpsGet(p.port, '/', pki.ca, false, ['http/1.1']);
+    expect(r).toMatchObject({ status: 200, body: 'b31\n' });
+    expect(r.socket.alpnProtocol).toBe('http/1.1');
+    // No ALPN at all: HTTP/1.1.
+    expect(await httpsGet(p.port, '/', pki.ca)).toMatchObject({ status: 200 });
+  });
+
+  test('cuts a client that never finishes its handshake after headersMs', async () => {
+    const { p } = await gateway({}, { timeouts: { headersMs: 300 } });
+    const t0 = Date.now();
+    const s = net.connect(p.port, '127.0.0.1');
+    s.on('error', () => undefined);
+    await new Promise((resolve) => s.on('close', resolve));
+    const ms = Date.now() - t0;
+    expect(ms).toBeGreaterThanOrEqual(250);
+    expect(ms).toBeLessThan(3_000);
+    expect(sample(await metrics(p), 'lb_downstream_tls_handshake_error_total', 'reason="timeout"')).toBe(1);
+  });
+
+  test('fails to start when the certificate file is missing, naming the file and the Secret keys', async () => {
+    const missing = join(root, 'nowhere', 'tls.crt');
+    proxy = await startTlsProxy({ upstream: { port: 1, sources: [{ kind: 'static', endpoints: [{ address: '127.0.0.31' }] }] } }, { certFile: missing, keyFile: join(root, 'nowhere', 'tls.key') }, { waitReady: false });
+    expect(await proxy.exited).toBe(2);
+    expect(proxy.stderr()).toContain(missing);
+    expect(proxy.stderr()).toContain('ENOENT');
+    expect(proxy.stderr()).toMatch(/kubernetes\.io\/tls Secret \(keys tls\.crt and tls\.key\)/);
+  });
+
+  test('fails to start when the key does not match the certificate', async () => {
+    const mount = new SecretMount(root);
+    mount.write(pki.gatewayA.cert, pki.gatewayB.key);
+    proxy = await startTlsProxy({ upstream: { port: 1, sources: [{ kind: 'static', endpoints: [{ address: '127.0.0.31' }] }] } }, { certFile: mount.certFile, keyFile: mount.keyFile }, { waitReady: false });
+    expect(await proxy.exited).toBe(2);
+    expect(proxy.stderr()).toContain(`${mount.certFile} and ${mount.keyFile} are not a usable certificate and key`);
+    expect(proxy.stderr()).toContain('KEY_VALUES_MISMATCH');
+  });
+});
+
+describe('TLS to the endpoints', () => {
+  const upstream = (bs: TlsBackend[], tls: object) => ({ upstream: { port: 1, sources: [staticSource(bs as never)], tls } });
+
+  test('connects with the CA bundle, sends serverName as SNI and offers ALPN http/1.1', async () => {
+    const b = await startTlsBackend('127.0.0.41', pki.backend);
+    backends.push(b);
+    proxy = await startProxy(upstream([b], { caFile: pki.caFile, serverName: 'backend.test' }) as never);
+    const r = await request(proxy.host, proxy.port, '/');
+    expect(r.status).toBe(200);
+    expect(r.body).toBe('127.0.0.41\n');
+    expect(b.handshakes).toEqual([{ servername: 'backend.test', alpn: 'http/1.1' }]);
+    // Keep-alive: the next request reuses the TLS connection.
+    expect((await request(proxy.host, proxy.port, '/')).status).toBe(200);
+    expect(b.handshakes).toHaveLength(1);
+  });
+
+  test('without serverName, an IP endpoint gets no SNI and its certificate is checked against the IP', async () => {
+    const b = await startTlsBackend('127.0.0.41', pki.backend);
+    backends.push(b);
+    proxy = await startProxy(upstream([b], { caFile: pki.caFile }) as never);
+    expect((await request(proxy.host, proxy.port, '/')).status).toBe(200);
+    expect(b.handshakes).toEqual([{ servername: false, alpn: 'http/1.1' }]);
+  });
+
+  test('fails with a 502 naming the certificate problem when the endpoint is not trusted', async () => {
+    const b = await startTlsBackend('127.0.0.41', pki.untrusted);
+    backends.push(b);
+    proxy = await startProxy(upstream([b], { caFile: pki.caFile, serverName: 'backend.test' }) as never);
+    const r = await request(proxy.host, proxy.port, '/');
+    expect(r.status).toBe(502);
+    expect(r.body).toContain('upstream TLS: certificate signed by unknown authority');
+    expect(r.body).toContain('DEPTH_ZERO_SELF_SIGNED_CERT');
+  });
+
+  test('fails with a 502 naming the mismatch when the certificate does not carry serverName', async () => {
+    const b = await startTlsBackend('127.0.0.41', pki.backend);
+    backends.push(b);
+    proxy = await startProxy(upstream([b], { caFile: pki.caFile, serverName: 'other.test' }) as never);
+    const r = await request(proxy.host, proxy.port, '/');
+    expect(r.status).toBe(502);
+    expect(r.body).toContain('upstream TLS: certificate does not name the server');
+  });
+
+  test('an untrusted endpoint is a connect failure: counted, and the request goes to another endpoint', async () => {
+    const good = await startTlsBackend('127.0.0.41', pki.backend);
+    const bad = await startTlsBackend('127.0.0.42', pki.untrusted);
+    backends.push(good, bad);
+    proxy = await startProxy(upstream([good, bad], { caFile: pki.caFile, serverName: 'backend.test' }) as never);
+    for (let i = 0; i < 6; i++) {
+      const r = await request(proxy.host, proxy.port, '/');
+      expect(r).toMatchObject({ status: 200, body: '127.0.0.41\n' });
+    }
+    expect(sample(await metrics(proxy), 'lb_upstream_failure_total', 'kind="connect-failure"')).toBeGreaterThanOrEqual(1);
+  });
+
+  test('fails to start when caFile is missing, naming the file', async () => {
+    const missing = join(root, 'nowhere', 'ca.crt');
+    proxy = await startProxy({ upstream: { port: 1, sources: [{ kind: 'static', endpoints: [{ address: '127.0.0.41' }] }], tls: { caFile: missing } } } as never, { waitReady: false });
+    expect(await proxy.exited).toBe(2);
+    expect(proxy.stderr()).toContain(`upstream TLS: cannot read ${missing}`);
+  });
+});
