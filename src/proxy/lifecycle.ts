@@ -18,6 +18,7 @@ import { Deadlines } from './deadlines';
 import type { Logger } from './log';
 import { ProxyMetrics } from './metrics/registry';
 import { Router } from './router';
+import { tlsProbe } from './tls/health-probe';
 import { UpstreamTls } from './tls/upstream';
 import { UpstreamPools } from './upstream/pool';
 
@@ -78,7 +79,12 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
   router = new Router({ config, set: discovery.set, balancer, pools, clock, metrics, log, now, localZone: () => discovery.localZone() });
   const r = router;
   const checker = config.healthCheck
-    ? new ActiveHealthChecker(config.healthCheck, log, (ep) => (ep.healthy ? r.onRecovered(ep) : r.eligibility.invalidate()))
+    ? new ActiveHealthChecker(
+        config.healthCheck,
+        log,
+        (ep) => (ep.healthy ? r.onRecovered(ep) : r.eligibility.invalidate()),
+        upstreamTls && tlsProbe(upstreamTls),
+      )
     : undefined;
   if (checker) {
     for (const ep of discovery.set.all()) checker.add(ep);

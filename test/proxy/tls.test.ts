@@ -2,12 +2,28 @@
  * TLS at the gateway and to the endpoints, through the real bundle: the mounted Secret's certificate and its rotation
  * under live connections, versions, ALPN, the handshake timeout, startup errors, and upstream TLS with a CA and SNI.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Backend, cleanTmp, get, request, RunningProxy, sleep, startBackend, startProxy, staticSource, waitFor } from './helpers';
+import {
+  Backend,
+  BUNDLE,
+  cleanTmp,
+  endpointsDump,
+  get,
+  PROXY_NODE,
+  request,
+  RunningProxy,
+  sleep,
+  startBackend,
+  startProxy,
+  staticSource,
+  tmpFile,
+  waitFor,
+} from './helpers';
 import { handshake, httpsGet, makePki, Pki, sample, SecretMount, startTlsBackend, startTlsProxy, TlsBackend } from './tls-helpers';
 
 let pki: Pki;
@@ -225,6 +241,42 @@ describe('TLS to the endpoints', () => {
       expect(r).toMatchObject({ status: 200, body: '127.0.0.41\n' });
     }
     expect(sample(await metrics(proxy), 'lb_upstream_failure_total', 'kind="connect-failure"')).toBeGreaterThanOrEqual(1);
+  });
+
+  test('active health checks speak TLS: a trusted endpoint stays healthy, an untrusted one fails its checks', async () => {
+    const good = await startTlsBackend('127.0.0.41', pki.backend);
+    const bad = await startTlsBackend('127.0.0.42', pki.untrusted);
+    backends.push(good, bad);
+    proxy = await startProxy({
+      ...upstream([good, bad], { caFile: pki.caFile, serverName: 'backend.test' }),
+      healthCheck: { intervalMs: 200, timeoutMs: 150, unhealthyThreshold: 2 },
+    } as never);
+    const p = proxy;
+    const healthOf = async () => Object.fromEntries((await endpointsDump(p)).endpoints.map((e) => [e.id.split(':')[0], e.healthy]));
+    await waitFor(async () => (await healthOf())['127.0.0.42'] === false, 5_000, 'the untrusted endpoint marked unhealthy');
+    await sleep(400);
+    expect(await healthOf()).toEqual({ '127.0.0.41': true, '127.0.0.42': false });
+    expect(good.handshakes.length).toBeGreaterThanOrEqual(2);
+    expect(good.handshakes[0]).toEqual({ servername: 'backend.test', alpn: 'http/1.1' });
+  });
+
+  test('--smoke runs with a plain in-process listener (no gateway certificate needed) and upstream TLS', async () => {
+    const b = await startTlsBackend('127.0.0.41', pki.backend);
+    backends.push(b);
+    const config = {
+      version: 1,
+      listener: { tls: { certFile: join(root, 'nowhere', 'tls.crt'), keyFile: join(root, 'nowhere', 'tls.key') } },
+      ...upstream([b], { caFile: pki.caFile, serverName: 'backend.test' }),
+    };
+    const child = spawn(PROXY_NODE, [BUNDLE, '--config', tmpFile('smoke-tls.json', JSON.stringify(config)), '--smoke'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    clearTimeout(timer);
+    expect(code).toBe(0);
+    expect(out).toMatch(/"smoke summary".*"ok":true/);
+    expect(b.handshakes.length).toBeGreaterThanOrEqual(1);
   });
 
   test('fails to start when caFile is missing, naming the file', async () => {
