@@ -74,6 +74,7 @@ export class Listener {
   public closeAll(): void {
     for (const c of this.open) c.close();
     for (const t of this.r.tunnels) t.destroy();
+    this.tls?.destroyAll();
   }
 
   public get connections(): number {

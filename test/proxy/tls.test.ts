@@ -170,6 +170,18 @@ describe('TLS on the listener', () => {
     expect(sample(await metrics(p), 'lb_downstream_tls_handshake_error_total', 'reason="timeout"')).toBe(1);
   });
 
+  test('SIGTERM: a client stuck in its handshake does not hold the exit', async () => {
+    const { p } = await gateway({}, { timeouts: { headersMs: 10_000 } });
+    const s = net.connect(p.port, '127.0.0.1');
+    s.on('error', () => undefined);
+    await new Promise((resolve) => s.on('connect', resolve));
+    await sleep(100);
+    const t0 = Date.now();
+    expect(await p.stop()).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    s.destroy();
+  });
+
   test('fails to start when the certificate file is missing, naming the file and the Secret keys', async () => {
     const missing = join(root, 'nowhere', 'tls.crt');
     proxy = await startTlsProxy({ upstream: { port: 1, sources: [{ kind: 'static', endpoints: [{ address: '127.0.0.31' }] }] } }, { certFile: missing, keyFile: join(root, 'nowhere', 'tls.key') }, { waitReady: false });

@@ -12,6 +12,7 @@
  * Failed handshakes are counted by reason and logged at debug only: on an open port they are routine (scanners,
  * health checkers of load balancers that close after the TCP handshake).
  */
+import type * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { ListenerTlsConfig } from '../../config';
 import type { Logger } from '../log';
@@ -37,6 +38,11 @@ export interface TlsTermination {
   readonly certificate: CertificateSource;
   /** Stops watching the certificate files (the server is closed by its owner). */
   stop(): void;
+  /**
+   * Destroys every connection still open, mid-handshake ones included (those belong to no codec yet, and would
+   * otherwise hold the server's close for up to the handshake timeout): the last step of a drain.
+   */
+  destroyAll(): void;
 }
 
 /**
@@ -64,8 +70,20 @@ export function terminateTls(c: ListenerTlsConfig, d: TlsTerminationDeps, to: Tl
     d.log.debug('client TLS handshake failed', { client: socket.remoteAddress, reason, error: err.code ?? err.message });
     socket.destroy();
   });
+  const raw = new Set<net.Socket>();
+  server.on('connection', (s: net.Socket) => {
+    raw.add(s);
+    s.once('close', () => raw.delete(s));
+  });
   certificate.serve(server);
-  return { server, certificate, stop: () => certificate.stop() };
+  return {
+    server,
+    certificate,
+    stop: () => certificate.stop(),
+    destroyAll: () => {
+      for (const s of raw) s.destroy();
+    },
+  };
 }
 
 /** The reason label of a failed client handshake. */
