@@ -6,5 +6,5 @@ export { handshakeFailure, LISTENER_ALPN, terminateTls } from './listener';
 export type { TlsHandoff, TlsTermination, TlsTerminationDeps } from './listener';
 export { MountedFiles, readMountedFiles, TlsFileError } from './mounted-files';
 export type { MountedFilesOptions } from './mounted-files';
-export { describeTlsFailure, H1_ALPN, plainConnect, UpstreamTls, upstreamTlsOptions } from './upstream';
-export type { UpstreamConnect, UpstreamTlsDeps } from './upstream';
+export { describeTlsFailure, H1_ALPN, UpstreamTls, upstreamTlsOptions } from './upstream';
+export type { UpstreamTlsDeps } from './upstream';

@@ -21,11 +21,6 @@ export const H1_ALPN: readonly string[] = ['http/1.1'];
 const CA_CHECK_MS = 2_000;
 const CA_FIX = 'Mount the CA bundle (PEM) into the proxy container at upstream.tls.caFile, or drop caFile to use the system CAs.';
 
-/** Opens a connection to an endpoint; plain TCP unless upstream TLS is configured. */
-export type UpstreamConnect = (host: string, port: number) => net.Socket;
-
-export const plainConnect: UpstreamConnect = (host, port) => net.connect({ host, port, noDelay: true });
-
 /**
  * One-shot TLS options for connections to `host` (reads caFile now, no reloads): for a pool that needs nothing more.
  * A long-running pool should hold an {@link UpstreamTls}, whose CA follows the mounted file.
