@@ -3,7 +3,7 @@
  * under live connections, versions, ALPN, the handshake timeout, startup errors, and upstream TLS with a CA and SNI.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -290,6 +290,22 @@ describe('TLS to the endpoints', () => {
     expect(code).toBe(0);
     expect(out).toMatch(/"smoke summary".*"ok":true/);
     expect(b.handshakes.length).toBeGreaterThanOrEqual(1);
+  });
+
+  test('a rotated caFile is taken without a restart: an endpoint it now trusts serves', async () => {
+    const b = await startTlsBackend('127.0.0.41', pki.untrusted);
+    backends.push(b);
+    const caDir = mkdtempSync(join(root, 'ca-'));
+    const caFile = join(caDir, 'ca.crt');
+    writeFileSync(caFile, pki.ca);
+    proxy = await startProxy(upstream([b], { caFile, serverName: 'backend.test' }) as never);
+    const p = proxy;
+    expect((await request(p.host, p.port, '/')).status).toBe(502);
+    // The self-signed certificate becomes a trust anchor; written aside and renamed over, as a mount swap is atomic.
+    writeFileSync(join(caDir, 'next.crt'), Buffer.concat([pki.ca, pki.untrusted.cert]));
+    renameSync(join(caDir, 'next.crt'), caFile);
+    await waitFor(async () => sample(await metrics(p), 'lb_tls_reload_total', 'source="upstream-ca",result="ok"') === 1, 5_000, 'the CA reloaded');
+    expect(await request(p.host, p.port, '/')).toMatchObject({ status: 200, body: '127.0.0.41\n' });
   });
 
   test('fails to start when caFile is missing, naming the file', async () => {
