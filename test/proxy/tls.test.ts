@@ -75,6 +75,7 @@ describe('TLS on the listener', () => {
     const r = await httpsGet(p.port, '/', pki.ca);
     expect(r).toMatchObject({ status: 200, body: 'b31\n' });
     expect((backends[0] as Backend).seen[0].headers['x-forwarded-proto']).toBe('https');
+    expect(p.stdout()).toMatch(/"msg":"listener TLS: serving the mounted certificate".*"subject":"CN=gateway-a"/);
     const expiry = sample(await metrics(p), 'lb_tls_cert_not_after_seconds', `cert_file="${mount.certFile}"`);
     // The certificate was made for 2 days.
     expect(expiry - Date.now() / 1000).toBeGreaterThan(86_400);

@@ -71,7 +71,8 @@ export class CertificateSource {
       },
       [cert, key],
     );
-    o.onCertificate?.(this.info);
+    o.log.info('listener TLS: serving the mounted certificate', { certFile: c.certFile, minVersion: c.minVersion, ...fields(this.info) });
+    this.inService(this.info);
   }
 
   /** Options for tls.createServer and setSecureContext: the pair in service and the oldest version allowed. */
@@ -109,11 +110,19 @@ export class CertificateSource {
     this.server?.setSecureContext({ cert, key, minVersion: this.c.minVersion });
     this.pair = { cert, key };
     this.info = info;
-    this.o.log.info('listener TLS certificate rotated: new handshakes use it, open connections keep theirs', {
-      subject: info.subject,
-      fingerprint256: info.fingerprint256,
-      notAfter: info.notAfter.toISOString(),
-    });
+    this.o.log.info('listener TLS certificate rotated: new handshakes use it, open connections keep theirs', fields(info));
+    this.inService(info);
+  }
+
+  private inService(info: CertificateInfo): void {
+    // Node serves an expired certificate without a word; every client will refuse it.
+    if (info.notAfter.getTime() < Date.now()) {
+      this.o.log.warn('listener TLS certificate has expired: clients will refuse it', { certFile: this.c.certFile, ...fields(info) });
+    }
     this.o.onCertificate?.(info);
   }
+}
+
+function fields(info: CertificateInfo): Record<string, string> {
+  return { subject: info.subject, fingerprint256: info.fingerprint256, notAfter: info.notAfter.toISOString() };
 }
