@@ -245,6 +245,26 @@ describe('TLS to the endpoints', () => {
     expect(r.body).toContain('upstream TLS: certificate does not name the server');
   });
 
+  test('fails with a 502 after connectMs when an endpoint accepts TCP but never finishes the handshake', async () => {
+    const held: net.Socket[] = [];
+    const mute = net.createServer((sock) => held.push(sock)); // reads the ClientHello, never answers
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.41', () => resolve()));
+    backends.push({
+      close: () => new Promise<void>((resolve) => (held.forEach((h) => h.destroy()), mute.close(() => resolve()))),
+    } as TlsBackend);
+    const port = (mute.address() as net.AddressInfo).port;
+    proxy = await startProxy({
+      upstream: { port, sources: [{ kind: 'static', endpoints: [{ address: '127.0.0.41' }] }], tls: { caFile: pki.caFile } },
+      timeouts: { connectMs: 300 },
+    } as never);
+    const t0 = Date.now();
+    const r = await request(proxy.host, proxy.port, '/');
+    expect(r.status).toBe(502);
+    expect(r.body).toContain('connect timed out after 300 ms');
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(held.length).toBeGreaterThanOrEqual(1);
+  });
+
   test('an untrusted endpoint is a connect failure: counted, and the request goes to another endpoint', async () => {
     const good = await startTlsBackend('127.0.0.41', pki.backend);
     const bad = await startTlsBackend('127.0.0.42', pki.untrusted);
