@@ -10,6 +10,7 @@ import { Http1Downstream } from './http1/server';
 import { Http2Front } from './http2/front';
 import type { ProxyListener } from './listening';
 import type { Router } from './router';
+import { terminateTls, TlsTermination } from './tls/listener';
 
 export class Listener implements ProxyListener {
   public readonly server: net.Server;
@@ -18,6 +19,8 @@ export class Listener implements ProxyListener {
   private readonly h2: Http2Front;
   private readonly maxAgeMs: number | undefined;
   private readonly jitter: number;
+  /** With listener.tls: the certificate and its reloads (see tls/). */
+  private readonly tls: TlsTermination | undefined;
 
   public constructor(private readonly r: Router) {
     this.hooks = {
@@ -28,7 +31,13 @@ export class Listener implements ProxyListener {
     const l = r.config.listener;
     this.maxAgeMs = 'maxConnectionAgeMs' in l ? l.maxConnectionAgeMs : undefined;
     this.jitter = 'maxConnectionAgeJitterPercent' in l ? l.maxConnectionAgeJitterPercent / 100 : 0;
-    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    const tls = 'tls' in l ? l.tls : undefined;
+    // With TLS, each connection arrives here after its handshake, by ALPN: h2 to acceptHttp2, the rest to accept.
+    this.tls = tls && terminateTls(tls, { log: r.log, metrics: r.metrics, handshakeTimeoutMs: r.config.timeouts.headersMs }, {
+      http1: (socket) => this.accept(socket),
+      http2: (socket) => this.acceptHttp2(socket),
+    });
+    this.server = this.tls?.server ?? net.createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
   /** A client connection whose protocol the first bytes tell: HTTP/1.x, or the HTTP/2 preface (then acceptHttp2). */
@@ -60,6 +69,7 @@ export class Listener implements ProxyListener {
 
   /** Stops accepting; resolves once the listening socket is closed (open connections are not waited for). */
   public stopAccepting(): Promise<void> {
+    this.tls?.stop();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
@@ -73,6 +83,7 @@ export class Listener implements ProxyListener {
     for (const c of this.open) c.close();
     this.h2.closeAll();
     for (const t of this.r.tunnels) t.destroy();
+    this.tls?.destroyAll();
   }
 
   public get connections(): number {

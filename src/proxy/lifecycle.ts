@@ -25,6 +25,8 @@ import type { Logger } from './log';
 import { ProxyMetrics } from './metrics/registry';
 import { Router } from './router';
 import { H2Pools } from './upstream/h2-pool';
+import { tlsProbe } from './tls/health-probe';
+import { UpstreamTls } from './tls/upstream';
 import { UpstreamPools } from './upstream/pool';
 
 export interface StartOptions {
@@ -59,9 +61,23 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
   const balancer = createUpstreamBalancer(config, { random: Math.random, now });
   const t = config.timeouts;
   const clock = new Deadlines(Math.min(t.connectMs, t.requestMs, t.idleMs, t.clientIdleMs, t.headersMs));
+  // onReload runs from a timer, seconds after startup, when `metrics` (declared below) exists.
+  const onReload = (result: 'ok' | 'error') => metrics.tlsReloads.inc({ source: 'upstream-ca', result });
+  const upstreamTls = config.upstream.tls && new UpstreamTls(config.upstream.tls, { log, onReload });
   const pools = upstreamIsHttp2(config.listener)
-    ? new H2Pools({ clock, timeouts: config.timeouts, now })
-    : new UpstreamPools({ clock, timeouts: config.timeouts, maxIdle: config.limits.maxIdlePerEndpoint });
+    ? new H2Pools({
+        clock,
+        timeouts: config.timeouts,
+        now,
+        scheme: upstreamTls ? 'https' : 'http',
+        connect: upstreamTls && ((ep) => upstreamTls.connect(ep.address, ep.port, ['h2'])),
+      })
+    : new UpstreamPools({
+        clock,
+        timeouts: config.timeouts,
+        maxIdle: config.limits.maxIdlePerEndpoint,
+        connect: upstreamTls && ((ep) => upstreamTls.connect(ep.address, ep.port)),
+      });
   let draining = false;
   let router: Router | undefined;
   const view = {
@@ -77,12 +93,14 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
   const metrics = new ProxyMetrics(view, o.defaultMetrics ?? true);
   router = new Router({ config, set: discovery.set, balancer, pools, clock, metrics, log, now, localZone: () => discovery.localZone() });
   const r = router;
-  // The probe by protocol: a TCP connect, grpc.health.v1.Health/Check for gRPC endpoints, else HTTP GET healthCheck.path.
+  // The probe by protocol: a TCP connect, grpc.health.v1.Health/Check for gRPC endpoints, else HTTP GET healthCheck.path
+  // (over TLS with upstream.tls).
   const hc = config.healthCheck;
   const protocol = listenerProtocol(config.listener);
-  const grpcHealth = hc && protocol === 'grpc' ? new GrpcHealthProbe(hc.grpcService ?? '') : undefined;
+  const grpcHealth = hc && protocol === 'grpc' ? new GrpcHealthProbe(hc.grpcService ?? '', upstreamTls) : undefined;
+  const probe = protocol === 'tcp' ? tcpProbe : grpcHealth ? grpcHealth.probe : upstreamTls && tlsProbe(upstreamTls);
   const checker = hc
-    ? new ActiveHealthChecker(hc, log, (ep) => (ep.healthy ? r.onRecovered(ep) : r.eligibility.invalidate()), protocol === 'tcp' ? tcpProbe : grpcHealth?.probe)
+    ? new ActiveHealthChecker(hc, log, (ep) => (ep.healthy ? r.onRecovered(ep) : r.eligibility.invalidate()), probe)
     : undefined;
   if (checker) {
     for (const ep of discovery.set.all()) checker.add(ep);
@@ -139,6 +157,7 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
     grpcHealth?.stop();
     pools.closeIdle();
     if (pools instanceof H2Pools) pools.stop();
+    upstreamTls?.stop();
     if (admin) await closeServer(admin);
     log.info('stopped', { clean });
     return clean;

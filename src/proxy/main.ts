@@ -2,8 +2,8 @@
  * Entry point of the proxy bundle: `node proxy.bundle.js --config <file.json> [--smoke ...]`.
  *
  * Exit codes: 0 after a clean drain (or a passing smoke run), 1 on a failed smoke run or a crash, 2 on bad
- * arguments or a config it refuses (the ConfigError names the field; it goes to stderr as a JSON log line and as
- * plain text).
+ * arguments, a config it refuses (the ConfigError names the field; it goes to stderr as a JSON log line and as
+ * plain text) or TLS files it cannot use (the TlsFileError names the file and the fix).
  */
 import { ConfigError } from '../config';
 import { parseArgs, UsageError, USAGE } from './cli';
@@ -11,6 +11,7 @@ import { dnsServersFromEnv, loadConfigFile } from './config-file';
 import { startProxy } from './lifecycle';
 import { createLogger } from './log';
 import { runSmoke } from './smoke';
+import { TlsFileError } from './tls/mounted-files';
 
 async function main(): Promise<number> {
   const log = createLogger('info');
@@ -41,7 +42,15 @@ async function main(): Promise<number> {
     return summary.ok ? 0 : 1;
   }
 
-  const proxy = await startProxy(config, { log, dnsServers });
+  let proxy;
+  try {
+    proxy = await startProxy(config, { log, dnsServers });
+  } catch (err) {
+    if (!(err instanceof TlsFileError)) throw err;
+    const rec = { ts: new Date().toISOString(), level: 'error', msg: 'refusing to start: TLS files unusable', code: err.code, error: err.message };
+    process.stderr.write(`${JSON.stringify(rec)}\n${err.message}\n`);
+    return 2;
+  }
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {

@@ -57,7 +57,10 @@ function oneRequest(port: number, i: number, config: ProxyConfig, agent: http.Ag
 export async function runSmoke(config: ProxyConfig, o: SmokeOptions): Promise<SmokeSummary> {
   const started = Date.now();
   const deadline = started + o.timeoutMs;
-  const proxy = await startProxy(config, {
+  // The in-process listener is plain HTTP whatever listener.tls says: the smoke run tests the way to the endpoints
+  // (upstream TLS included), and its Job has no gateway certificate mounted.
+  const plain = 'tls' in config.listener ? { ...config, listener: { ...config.listener, tls: undefined } } : config;
+  const proxy = await startProxy(plain, {
     log: o.log,
     dnsServers: o.dnsServers,
     listenHost: '127.0.0.1',

@@ -13,6 +13,7 @@
  */
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
+import type { UpstreamTls } from '../tls/upstream';
 import type { UpstreamEndpoint } from '../discovery/endpoint-set';
 import type { Probe } from './active';
 
@@ -24,8 +25,14 @@ export class GrpcHealthProbe {
   private readonly sessions = new Map<UpstreamEndpoint, http2.ClientHttp2Session>();
   private readonly body: Buffer;
 
-  /** @param service the service to ask about; '' asks about the server as a whole */
-  public constructor(service = '') {
+  /**
+   * @param service the service to ask about; '' asks about the server as a whole
+   * @param tls the endpoints' TLS (upstream.tls), when they speak h2 over TLS
+   */
+  public constructor(
+    service = '',
+    private readonly tls?: UpstreamTls,
+  ) {
     this.body = grpcFrame(healthCheckRequest(service));
   }
 
@@ -95,7 +102,11 @@ export class GrpcHealthProbe {
     const known = this.sessions.get(ep);
     if (known !== undefined && !known.closed && !known.destroyed) return known;
     const host = net.isIPv6(ep.address) ? `[${ep.address}]` : ep.address;
-    const s = http2.connect(`http://${host}:${ep.port}`, { settings: { enablePush: false } });
+    const tls = this.tls;
+    const s = http2.connect(`${tls ? 'https' : 'http'}://${host}:${ep.port}`, {
+      settings: { enablePush: false },
+      ...(tls ? { createConnection: () => tls.connect(ep.address, ep.port, ['h2']) } : {}),
+    });
     s.on('error', () => undefined); // its streams fail and report the check as failed
     s.on('close', () => {
       if (this.sessions.get(ep) === s) this.sessions.delete(ep);

@@ -29,9 +29,11 @@ export interface HeadContext {
   hashKeyOf(fields: readonly string[], remoteAddress: string | undefined): string | undefined;
 }
 
-/** The client connection, for X-Forwarded-For and the Host of an HTTP/1.0 request that sent none. */
+/** The client connection, for X-Forwarded-For and -Proto, and the Host of an HTTP/1.0 request that sent none. */
 export interface ClientAddress {
   readonly remoteAddress?: string;
+  /** True on a TLS connection (a TLSSocket). */
+  readonly encrypted?: boolean;
   readonly localAddress?: string;
   readonly localPort?: number;
 }
@@ -66,7 +68,7 @@ export function judgeRequestHead(p: ParsedRequestHead, ctx: HeadContext, client:
   if (!host && !p.http10) return { refuse: [400, 'an HTTP/1.1 request needs a Host header'] };
   scanRequestHead(fields, scan);
   const requestId = scan.givenId !== '' ? scan.givenId : ctx.ids.next();
-  const headers = forwardRequestHeaders(fields, { remoteAddress: client.remoteAddress, proto: 'http', requestId }, upgrade);
+  const headers = forwardRequestHeaders(fields, { remoteAddress: client.remoteAddress, proto: client.encrypted === true ? 'https' : 'http', requestId }, upgrade);
   if (p.chunked) headers.push('transfer-encoding', 'chunked');
   if (!host) headers.push('host', `${client.localAddress}:${client.localPort}`);
   const head: RequestHead = {

@@ -93,6 +93,9 @@ export class ProxyMetrics {
   /** TCP listener: closed connections by result (CX_RESULTS order), and their bytes from and to clients. */
   private readonly cxByResult = new Float64Array(CX_RESULTS.length);
   private readonly cxBytes = new Float64Array(2);
+  public readonly tlsReloads: Counter<'source' | 'result'>;
+  public readonly tlsCertNotAfter: Gauge<'cert_file'>;
+  public readonly tlsHandshakeErrors: Counter<'reason'>;
 
   public constructor(view: StateView, defaults = true) {
     const registers = [this.registry];
@@ -134,6 +137,9 @@ export class ProxyMetrics {
         if (cxBytes[1] > 0) this.inc({ direction: 'tx' }, cxBytes[1]);
       },
     });
+    this.tlsReloads = new Counter({ ...spec('tlsReload'), registers });
+    this.tlsCertNotAfter = new Gauge({ ...spec('tlsCertNotAfter'), registers });
+    this.tlsHandshakeErrors = new Counter({ ...spec('tlsHandshakeError'), registers });
     const gauge = (key: keyof typeof STATS, read: () => number) =>
       new Gauge({
         ...spec(key),

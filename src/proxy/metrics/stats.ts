@@ -105,6 +105,24 @@ export const STATS = {
     labels: ['direction'],
   },
   ready: { name: 'lb_ready', help: '1 while /readyz answers 200.', type: 'gauge' },
+  tlsReload: {
+    name: 'lb_tls_reload_total',
+    help: 'Changes seen in mounted TLS files (source="listener": the certificate, "upstream-ca": the CA bundle), by result (ok: in service; error: refused, the previous files still serve).',
+    type: 'counter',
+    labels: ['source', 'result'],
+  },
+  tlsCertNotAfter: {
+    name: 'lb_tls_cert_not_after_seconds',
+    help: 'Expiry (Unix seconds) of the listener certificate in service; absent without listener TLS.',
+    type: 'gauge',
+    labels: ['cert_file'],
+  },
+  tlsHandshakeError: {
+    name: 'lb_downstream_tls_handshake_error_total',
+    help: 'Client TLS handshakes that failed, by reason (timeout, protocol-version, alpn, closed, other).',
+    type: 'counter',
+    labels: ['reason'],
+  },
 } as const satisfies Record<string, StatSpec>;
 
 export type StatKey = keyof typeof STATS;

@@ -12,11 +12,13 @@
  * chunk framing) and leave as the raw chunked bytes, trailers included. `decodeChunked` asks for the decoded data
  * instead (an HTTP/1.0 client cannot read chunked).
  */
-import * as net from 'node:net';
+import type * as net from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { Deadlines, Expiring } from '../deadlines';
 import type { RequestHead } from '../downstream';
 import { serializeHead } from '../http/headers';
 import { ConnectionOwner, ConnectionTimeouts, Framing, UpstreamConnection } from './connection-owner';
+import { describeTlsFailure } from '../tls/upstream';
 import { Errno, F_CHUNKED, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, Parser, ParserEvents, ParserKind, HeadFields } from '../http1/llhttp';
 
 /** Largest response head accepted from an endpoint (undici's and Node's default). */
@@ -57,9 +59,9 @@ export class H1Connection implements ParserEvents, Expiring, UpstreamConnection 
   private inBody = false;
   private headBytes = 0;
 
+  /** `socket` is connecting: plain TCP, or TLS (then connected means its handshake is done). */
   public constructor(
-    host: string,
-    port: number,
+    socket: net.Socket,
     private readonly t: ConnectionTimeouts,
     private readonly clock: Deadlines,
     private readonly onRelease: (conn: H1Connection, reusable: boolean) => void,
@@ -67,10 +69,10 @@ export class H1Connection implements ParserEvents, Expiring, UpstreamConnection 
   ) {
     this.owner = owner;
     this.parser = new Parser(ParserKind.Response, this);
-    const s = (this.socket = net.connect({ host, port, noDelay: true }));
+    const s = (this.socket = socket);
     this.deadline = clock.in(t.connectMs);
     clock.add(this);
-    s.on('connect', () => {
+    s.once(s instanceof TLSSocket ? 'secureConnect' : 'connect', () => {
       this.state = State.Active;
       this.deadline = Infinity;
       this.owner?.onConnected(this);
@@ -361,5 +363,5 @@ export class H1Connection implements ParserEvents, Expiring, UpstreamConnection 
 }
 
 function errText(err: NodeJS.ErrnoException): string {
-  return err.code ? `${err.code}: ${err.message}` : err.message;
+  return describeTlsFailure(err) ?? (err.code ? `${err.code}: ${err.message}` : err.message);
 }

@@ -11,6 +11,7 @@
  * The stale keep-alive race (the endpoint closes an idle connection just as a request is written to it) surfaces as
  * a `replayable` failure of the connection; the try then goes again once on a fresh connection (see exchange.ts).
  */
+import * as net from 'node:net';
 import type { Deadlines } from '../deadlines';
 import type { UpstreamEndpoint } from '../discovery/endpoint-set';
 import type { ConnectionOwner, ConnectionTimeouts, UpstreamPool } from './connection-owner';
@@ -20,7 +21,15 @@ export interface PoolOptions {
   readonly timeouts: ConnectionTimeouts;
   readonly maxIdle: number;
   readonly clock: Deadlines;
+  /**
+   * Opens the socket to an endpoint. The connection waits for 'secureConnect' on a TLSSocket (tls/upstream.ts), so
+   * the handshake runs under connectMs and a certificate error is a connect failure.
+   * @default - plain TCP to the endpoint's address and port
+   */
+  readonly connect?: (ep: UpstreamEndpoint) => net.Socket;
 }
+
+const plainConnect = (ep: UpstreamEndpoint): net.Socket => net.connect({ host: ep.address, port: ep.port, noDelay: true });
 
 class EndpointPool {
   public readonly idle: H1Connection[] = [];
@@ -30,8 +39,11 @@ class EndpointPool {
 
 export class UpstreamPools implements UpstreamPool {
   private readonly pools = new Map<UpstreamEndpoint, EndpointPool>();
+  private readonly connect: (ep: UpstreamEndpoint) => net.Socket;
 
-  public constructor(private readonly o: PoolOptions) {}
+  public constructor(private readonly o: PoolOptions) {
+    this.connect = o.connect ?? plainConnect;
+  }
 
   /**
    * Gives `owner` a connection to `ep`: an idle one (reported at once, synchronously), or a new one once it is
@@ -49,7 +61,7 @@ export class UpstreamPools implements UpstreamPool {
     }
     p.open++;
     const pool = p;
-    new H1Connection(ep.address, ep.port, this.o.timeouts, this.o.clock, (c, reusable) => this.release(pool, c, reusable), owner);
+    new H1Connection(this.connect(ep), this.o.timeouts, this.o.clock, (c, reusable) => this.release(pool, c, reusable), owner);
   }
 
   private release(p: EndpointPool, c: H1Connection, reusable: boolean): void {
