@@ -4,8 +4,10 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import * as net from 'node:net';
+import type * as tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -159,6 +161,34 @@ describe('TLS on the listener', () => {
     expect(await httpsGet(p.port, '/', pki.ca)).toMatchObject({ status: 200 });
   });
 
+  test('serves h2 clients over TLS: each stream is proxied, and the endpoint sees X-Forwarded-Proto https', async () => {
+    const { p } = await gateway();
+    const c = http2.connect(`https://127.0.0.1:${p.port}`, { ca: pki.ca, servername: 'localhost' });
+    c.on('error', () => undefined);
+    try {
+      const replies = await Promise.all(
+        [0, 1, 2].map(
+          () =>
+            new Promise<{ status: number; body: string }>((resolve, reject) => {
+              const st = c.request({ ':path': '/' });
+              let status = 0;
+              let body = '';
+              st.on('response', (h) => (status = Number(h[':status'])));
+              st.on('data', (d: Buffer) => (body += d.toString()));
+              st.on('end', () => resolve({ status, body }));
+              st.on('error', reject);
+            }),
+        ),
+      );
+      expect(replies).toEqual([0, 1, 2].map(() => ({ status: 200, body: 'b31\n' })));
+      expect((c.socket as tls.TLSSocket).alpnProtocol).toBe('h2');
+      const b = backends[0] as Backend;
+      expect(b.seen.map((s) => s.headers['x-forwarded-proto'])).toEqual(['https', 'https', 'https']);
+    } finally {
+      c.destroy();
+    }
+  });
+
   test('cuts a client that never finishes its handshake after headersMs', async () => {
     const { p } = await gateway({}, { timeouts: { headersMs: 300 } });
     const t0 = Date.now();
@@ -216,6 +246,26 @@ describe('TLS to the endpoints', () => {
     // Keep-alive: the next request reuses the TLS connection.
     expect((await request(proxy.host, proxy.port, '/')).status).toBe(200);
     expect(b.handshakes).toHaveLength(1);
+  });
+
+  test('HTTP/2 endpoints over TLS: ALPN h2, the CA bundle and SNI; one session carries the requests', async () => {
+    const handshakes: { servername: string | false; alpn: string | false }[] = [];
+    const server = http2.createSecureServer({ ...pki.backend }, (req, res) => {
+      req.resume();
+      req.on('end', () => res.end(`h2 ${req.headers[':scheme']} ${req.headers[':authority']}\n`));
+    });
+    server.on('secureConnection', (t: tls.TLSSocket & { servername?: string | false }) =>
+      handshakes.push({ servername: t.servername ?? false, alpn: t.alpnProtocol ?? false }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.42', () => resolve()));
+    const b = { host: '127.0.0.42', port: (server.address() as net.AddressInfo).port, handshakes, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+    backends.push(b);
+    proxy = await startProxy(upstream([b], { caFile: pki.caFile, serverName: 'backend.test' }) as never, { listener: { protocol: 'http2' } });
+    for (let i = 0; i < 3; i++) {
+      const r = await request(proxy.host, proxy.port, '/', { headers: { host: 'app.example' } });
+      expect(r).toMatchObject({ status: 200, body: 'h2 https app.example\n' });
+    }
+    expect(handshakes).toEqual([{ servername: 'backend.test', alpn: 'h2' }]);
   });
 
   test('without serverName, an IP endpoint gets no SNI and its certificate is checked against the IP', async () => {
