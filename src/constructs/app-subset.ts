@@ -189,6 +189,10 @@ export class AppSubset extends Construct {
     for (const [k, v] of Object.entries(labels)) svc.selectLabel(k, v);
     // Explicit: DNS must return only ready pods, so the balancer never picks a pod that is starting or draining.
     ApiObject.of(svc).addJsonPatch(JsonPatch.add('/spec/publishNotReadyAddresses', false));
+    // What the proxy speaks to the pods, for meshes that read it (cdk8s-plus-27's Service ports have no field for it).
+    const appProtocol = app.protocol.appProtocol(app.backendTls !== undefined);
+    const index = app.ports.findIndex((p) => p.name === app.balancedPort.name);
+    if (appProtocol !== undefined) ApiObject.of(svc).addJsonPatch(JsonPatch.add(`/spec/ports/${index}/appProtocol`, appProtocol));
     return svc;
   }
 
@@ -197,7 +201,10 @@ export class AppSubset extends Construct {
     const port = app.balancedPort.number;
     const probe = (period: number, failures: number) => {
       const options = { port, periodSeconds: Duration.seconds(period), failureThreshold: failures };
-      return app.probePath === undefined ? kplus.Probe.fromTcpSocket(options) : kplus.Probe.fromHttpGet(app.probePath, options);
+      if (app.probePath === undefined) return kplus.Probe.fromTcpSocket(options);
+      // The kubelet does not verify the pod's certificate: the HTTPS scheme is enough for a TLS port.
+      const scheme = app.backendTls ? kplus.ConnectionScheme.HTTPS : undefined;
+      return kplus.Probe.fromHttpGet(app.probePath, { ...options, scheme });
     };
     const env: Record<string, kplus.EnvValue> = { ...(app.container.envVariables ?? {}) };
     for (const [k, v] of Object.entries(subset.env)) env[k] = kplus.EnvValue.fromValue(v);
