@@ -59,7 +59,12 @@ export const GrpcListenerSchema = z
 
 export const TcpListenerSchema = z
   .object({
-    protocol: z.literal('tcp').describe('L4: each connection goes whole to one endpoint; timeouts.connectMs and idleMs apply.'),
+    protocol: z
+      .literal('tcp')
+      .describe(
+        'L4: each connection goes whole to one endpoint; timeouts.connectMs and idleMs apply, and limits.maxInFlight and ' +
+          'maxInFlightPerEndpoint count open connections.',
+      ),
     host: host.default('0.0.0.0'),
     port: port.default(8080),
   })

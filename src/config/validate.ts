@@ -2,6 +2,7 @@
  * The one validation function both sides run: the constructs at synth time, the proxy at startup.
  */
 import * as z from 'zod';
+import { listenerProtocolIssues } from './listener-checks';
 import { CONFIG_VERSION, ProxyConfig, ProxyConfigSchema } from './schema';
 
 export type ConfigErrorCode = 'LB_CONFIG_INVALID' | 'LB_CONFIG_VERSION';
@@ -63,6 +64,7 @@ function crossFieldIssues(c: ProxyConfig): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   const subsets = new Set(c.upstream.sources.map((s) => s.subset));
   out.push(...trafficSplitIssues(c.upstream.trafficSplit, subsets));
+  out.push(...listenerProtocolIssues(c));
   if (c.zoneAware && !c.upstream.sources.some((s) => s.kind === 'endpoint-slices')) {
     out.push({
       path: 'zoneAware',

@@ -2,42 +2,49 @@
  * The connection room: accept client sockets, tell the protocol from the first bytes, hand each connection to its
  * codec, and keep the set of open connections for the drain. It knows nothing of balancing.
  *
- * Protocols: HTTP/1.1 (and 1.0) today. A client that opens with the HTTP/2 connection preface gets an HTTP/2
- * SETTINGS frame and GOAWAY with HTTP_1_1_REQUIRED, which tells it to fall back, instead of a parse error; HTTP/2
- * proper plugs in here as a second codec.
+ * Protocols: HTTP/1.1 (and 1.0), and HTTP/2 on the same port: a connection that opens with the HTTP/2 preface
+ * (h2c with prior knowledge) goes to the HTTP/2 codec (http2/front.ts), as does one that chose `h2` by ALPN.
  */
 import * as net from 'node:net';
 import { Http1Downstream } from './http1/server';
+import { Http2Front } from './http2/front';
+import type { ProxyListener } from './listening';
 import type { Router } from './router';
 
-/** An empty SETTINGS frame, then GOAWAY(last stream 0, HTTP_1_1_REQUIRED = 0xd). */
-const H2_REFUSAL = Buffer.from([
-  0, 0, 0, 0x4, 0, 0, 0, 0, 0,
-  0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xd,
-]);
-
-export class Listener {
+export class Listener implements ProxyListener {
   public readonly server: net.Server;
   private readonly open = new Set<Http1Downstream>();
-  private readonly hooks: { closed(c: Http1Downstream): void; http2(socket: net.Socket): void };
+  private readonly hooks: { closed(c: Http1Downstream): void; http2(socket: net.Socket, first: Buffer): void };
+  private readonly h2: Http2Front;
+  private readonly maxAgeMs: number | undefined;
+  private readonly jitter: number;
 
   public constructor(private readonly r: Router) {
     this.hooks = {
       closed: (c: Http1Downstream) => this.open.delete(c),
-      http2: (socket: net.Socket) => this.acceptHttp2(socket),
+      http2: (socket: net.Socket, first: Buffer) => this.acceptHttp2(socket, first),
     };
+    this.h2 = new Http2Front(r);
+    const l = r.config.listener;
+    this.maxAgeMs = 'maxConnectionAgeMs' in l ? l.maxConnectionAgeMs : undefined;
+    this.jitter = 'maxConnectionAgeJitterPercent' in l ? l.maxConnectionAgeJitterPercent / 100 : 0;
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
   /** A client connection whose protocol the first bytes tell: HTTP/1.x, or the HTTP/2 preface (then acceptHttp2). */
   public accept(socket: net.Socket): void {
-    this.open.add(new Http1Downstream(socket, this.r, this.hooks));
+    const c = new Http1Downstream(socket, this.r, this.hooks);
+    if (this.maxAgeMs !== undefined) c.expiresAt = this.r.now() + this.maxAgeMs * (1 - this.jitter * Math.random());
+    this.open.add(c);
   }
 
   /** A client connection that speaks HTTP/2: by its preface (h2c), or by ALPN `h2` after a TLS handshake. */
-  public acceptHttp2(socket: net.Socket): void {
-    this.r.log.debug('refused an HTTP/2 preface: this listener speaks HTTP/1.1', { client: socket.remoteAddress });
-    socket.end(H2_REFUSAL);
+  public acceptHttp2(socket: net.Socket, first?: Buffer): void {
+    // Paused first: a flowing socket would emit the unshifted preface to no listener. node:http2 reads what the
+    // socket holds, then takes its handle.
+    socket.pause();
+    if (first !== undefined && first.length > 0) socket.unshift(first);
+    this.h2.accept(socket);
   }
 
   public listen(port: number, host: string): Promise<number> {
@@ -59,14 +66,16 @@ export class Listener {
   /** Closes the connections that sit between requests. */
   public closeIdle(): void {
     for (const c of this.open) if (c.idle) c.close();
+    this.h2.closeIdle();
   }
 
   public closeAll(): void {
     for (const c of this.open) c.close();
+    this.h2.closeAll();
     for (const t of this.r.tunnels) t.destroy();
   }
 
   public get connections(): number {
-    return this.open.size;
+    return this.open.size + this.h2.connections;
   }
 }

@@ -13,17 +13,27 @@
  */
 import type * as net from 'node:net';
 import type { UpstreamEndpoint } from './discovery/endpoint-set';
-import { forwardResponseHeaders, ResponseHeadScan, serializeHead } from './http/headers';
+import { forwardResponseHeaders, ResponseHeadScan } from './http/headers';
+import {
+  failureTrailers,
+  GrpcStatus,
+  grpcEndpointFailure,
+  grpcStatusForHttp,
+  grpcStatusOf,
+  parsePushback,
+  setRemainingTimeout,
+  trailersOnly,
+  valueOf,
+} from './grpc/status';
 import type { Waiter } from './resilience/admission';
 import { FailureKind, isIdempotent, retriableFailure } from './resilience/policy';
 import { recordTry, retryVerdict } from './resilience/try-outcome';
 import type { Downstream, RequestHead } from './downstream';
+import { RequestBody } from './request-body';
 import type { Router } from './router';
-import { ConnectionOwner, Framing, ResponseHead } from './upstream/connection-owner';
-import type { H1Connection } from './upstream/h1-connection';
+import { ConnectionOwner, Framing, ResponseHead, UpstreamConnection } from './upstream/connection-owner';
 
 const TEXT = ['content-type', 'text/plain; charset=utf-8'];
-const QUEUE_HIGH_WATER = 64 * 1024;
 
 export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   public queueTimer?: NodeJS.Timeout;
@@ -34,17 +44,13 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   private readonly retriable: boolean;
   private readonly mayProbe: boolean;
   private readonly hasBody: boolean;
-  /** Body bytes not yet written to a connection. */
-  private queue: Buffer[] = [];
-  private queued = 0;
+  private readonly body: RequestBody;
   private requestEnded: boolean;
-  private conn: H1Connection | undefined;
+  private conn: UpstreamConnection | undefined;
   private ep: UpstreamEndpoint | undefined;
   private tried: UpstreamEndpoint[] | undefined;
   private attempts = 0;
   private replayed = false;
-  /** The whole body is still held in `queue` for a stale-connection replay. */
-  private held = false;
   private endpointId = '';
   /** The endpoint of the latest try, kept after the try ends: retries exclude it. */
   private lastEndpoint: UpstreamEndpoint | undefined;
@@ -55,6 +61,12 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   private gone = false;
   private responding = false;
   private tunnelOpen = false;
+  /** A gRPC answer whose outcome is the grpc-status of its trailers, still to come. */
+  private awaitStatus = false;
+  private trailers: readonly string[] | undefined;
+  private grpcTimer: NodeJS.Timeout | undefined;
+  /** grpc-retry-pushback-ms of the try that asked for the pending retry. */
+  private pushbackMs = 0;
 
   public constructor(
     private readonly r: Router,
@@ -66,12 +78,15 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     this.requestEnded = !this.hasBody;
     this.mayProbe = !this.hasBody && !req.upgrade && isIdempotent(req.method);
     this.retriable = this.mayProbe && r.retry.attempts > 0;
+    this.body = new RequestBody(this.hasBody && r.keepBodies, r.config.limits.retryBufferBytes);
   }
 
   public start(): void {
     const r = this.r;
     r.active++;
     r.budget.recordRequest();
+    const t = this.req.grpcTimeoutMs;
+    if (t !== undefined) this.grpcTimer = setTimeout(() => this.deadlineExceeded(t), t);
     if (!r.admission.hasRoom() || !this.tryStart()) r.admission.wait(this);
   }
 
@@ -105,18 +120,16 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   public requestData(data: Buffer): void {
     if (this.finished) return;
     const conn = this.conn;
-    if (conn !== undefined && this.queue.length === 0) {
-      if (!conn.writeBody(data)) this.down.pauseRequest();
+    if (conn !== undefined && this.body.drained) {
+      if (!this.body.write(conn, data)) this.down.pauseRequest();
       return;
     }
-    this.queue.push(data);
-    this.queued += data.length;
-    if (this.queued > QUEUE_HIGH_WATER) this.down.pauseRequest();
+    if (this.body.enqueue(data)) this.down.pauseRequest();
   }
 
   public requestEnd(): void {
     this.requestEnded = true;
-    if (this.conn !== undefined && this.queue.length === 0) this.conn.endRequest();
+    if (this.conn !== undefined && this.body.drained) this.conn.endRequest();
   }
 
   // ---- the try ----
@@ -130,7 +143,7 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     this.r.pools.acquire(ep, this, fresh);
   }
 
-  public onConnected(conn: H1Connection): void {
+  public onConnected(conn: UpstreamConnection): void {
     if (this.gone || this.finished) {
       conn.abandon();
       this.endTry();
@@ -139,21 +152,16 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     }
     this.conn = conn;
     const req = this.req;
-    conn.decodeChunked = this.down.http10;
-    conn.startRequest(serializeHead(`${req.method} ${req.target} HTTP/1.1`, req.headers), req.method === 'HEAD', this.hasBody);
+    conn.decodeChunked = this.down.dechunk;
+    if (req.grpcTimeoutMs !== undefined) setRemainingTimeout(req.headers, req.grpcTimeoutMs - (this.r.now() - this.arrived));
+    conn.send(req, this.hasBody);
     this.flushQueue();
   }
 
   private flushQueue(): void {
-    const conn = this.conn as H1Connection;
-    let ok = true;
+    const conn = this.conn as UpstreamConnection;
     // On a reused connection the queue is kept until the answer starts, so a stale-connection replay can resend it.
-    this.held = conn.uses > 1 && this.requestEnded && !this.replayed && this.hasBody;
-    for (const b of this.queue) ok = conn.writeBody(b) && ok;
-    if (!this.held) {
-      this.queue = [];
-      this.queued = 0;
-    }
+    const ok = this.body.flush(conn, conn.uses > 1 && this.requestEnded && !this.replayed && this.hasBody);
     if (this.requestEnded) conn.endRequest();
     else if (ok) this.down.resumeRequest();
   }
@@ -172,11 +180,14 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     const ep = this.ep as UpstreamEndpoint;
     const status = head.status;
     this.dropHeld();
-    const ok = status < 500;
+    const grpcStatus = this.req.grpc === true && status === 200 ? grpcStatusOf(head.headers) : -1;
+    this.awaitStatus = this.req.grpc === true && status === 200 && grpcStatus < 0 && head.framing !== Framing.None;
+    const ok = grpcStatus >= 0 ? !grpcEndpointFailure(grpcStatus) : status < 500;
     const list = forwardResponseHeaders(head.headers, r.loadHeader, this);
-    recordTry(r, ep, { ok, status, latencyMs: r.now() - this.tryStarted, loadReport: r.loadReportOf(this.loadValue) });
-    if (!ok && r.retry.status.has(status) && this.reserveRetry()) {
-      const conn = this.conn as H1Connection;
+    if (!this.awaitStatus) recordTry(r, ep, { ok, status, latencyMs: r.now() - this.tryStarted, loadReport: r.loadReportOf(this.loadValue) });
+    const again = grpcStatus === GrpcStatus.Unavailable ? this.unavailableRetry(head.headers) : r.retry.status.has(status) && this.reserveRetry();
+    if (!ok && again) {
+      const conn = this.conn as UpstreamConnection;
       this.endTry();
       conn.abandon();
       this.retry(status, undefined);
@@ -186,17 +197,17 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     let close = head.framing === Framing.Close;
     const te = this.transferEncoding;
     if (te !== undefined) {
-      if (!this.down.http10) {
+      if (!this.down.dechunk) {
         // Passed on as sent: the codings (gzip, chunked) describe the bytes that follow, which pass untouched.
         list.push('transfer-encoding', te);
       } else if (head.framing !== Framing.None && te.trim().toLowerCase() !== 'chunked') {
         // An HTTP/1.0 client gets the body de-chunked, but other codings it cannot undo.
-        const conn = this.conn as H1Connection;
+        const conn = this.conn as UpstreamConnection;
         this.endTry();
         conn.abandon();
         this.fail('protocol', `the endpoint used transfer codings (${te}) an HTTP/1.0 client cannot take`);
         return;
-      } else {
+      } else if (this.down.http10) {
         close = true;
       }
     }
@@ -216,12 +227,48 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     this.conn?.resume();
   }
 
+  public onResponseTrailers(list: string[]): void {
+    if (this.awaitStatus) {
+      this.awaitStatus = false;
+      const status = grpcStatusOf(list);
+      const ep = this.ep as UpstreamEndpoint;
+      recordTry(this.r, ep, { ok: status >= 0 && !grpcEndpointFailure(status), status: 200, latencyMs: this.r.now() - this.tryStarted });
+      // UNAVAILABLE before any message reached the client: the call may still go to another endpoint.
+      if (status === GrpcStatus.Unavailable && this.unavailableRetry(list) && this.down.retractHead()) {
+        const conn = this.conn as UpstreamConnection;
+        this.responding = false;
+        this.endTry();
+        conn.abandon();
+        this.retry(200, undefined);
+        return;
+      }
+    }
+    this.trailers = list;
+  }
+
   public onResponseEnd(): void {
     this.conn = undefined;
+    if (this.awaitStatus) {
+      // A gRPC answer that ended without a grpc-status: the client sees an error; the endpoint is blamed.
+      this.awaitStatus = false;
+      recordTry(this.r, this.ep as UpstreamEndpoint, { ok: false, status: 200, latencyMs: this.r.now() - this.tryStarted });
+    }
     this.endTry();
-    if (!this.gone) this.down.sendEnd();
+    if (!this.gone) this.down.sendEnd(this.trailers);
     this.done();
   }
+
+  /** Whether a gRPC UNAVAILABLE may go again: retryOn has it, the body can be sent again, the budget allows. */
+  private unavailableRetry(list: readonly string[]): boolean {
+    if (!this.r.retry.unavailable || !this.body.replayable) return false;
+    const pushback = parsePushback(valueOf(list, 'grpc-retry-pushback-ms'));
+    if (pushback === 'never') return false;
+    if (!this.reserveRetry(true)) return false;
+    this.pushbackMs = pushback ?? 0;
+    return true;
+  }
+
+
 
   public onUpgrade(socket: net.Socket, rest: Buffer, reason: string, headers: string[]): void {
     if (!this.req.upgrade) {
@@ -275,15 +322,19 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
         this.fail(kind, detail);
         return;
       }
-      // The answer started: the client must see a broken response, not a short one that looks complete.
-      this.down.abort();
+      // The answer started: the client must see a broken response, not a short one that looks complete. A gRPC
+      // client reads a failure status in the trailers.
+      if (this.req.grpc === true) this.down.sendEnd(failureTrailers(GrpcStatus.Unavailable, `upstream ${kind}: ${detail}`));
+      else this.down.abort();
       this.done();
       return;
     }
-    if (replayable && !this.replayed && (!this.hasBody || this.held)) {
-      // The stale keep-alive race: the endpoint closed an idle connection as the request went out. Not its fault.
+    if (replayable && !this.replayed && (!this.hasBody || this.body.held || this.body.replayable)) {
+      // The stale keep-alive race (the endpoint closed an idle connection as the request went out), or an HTTP/2
+      // GOAWAY before the stream was read: not the endpoint's fault, and nothing was processed.
       this.replayed = true;
       ep.inFlight--;
+      this.body.rewind();
       this.send(ep, true);
       return;
     }
@@ -291,17 +342,13 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     r.metrics.failures.inc({ kind });
     recordTry(r, ep, { ok: false, latencyMs: r.now() - this.tryStarted });
     this.endTry();
-    const safe = kind === 'connect-failure' || (kind === 'reset' && this.retriable);
+    const safe = (kind === 'connect-failure' && this.body.replayable) || (kind === 'reset' && this.retriable);
     if (safe && retriableFailure(kind, r.retry) && this.reserveRetry(kind === 'connect-failure')) this.retry(0, kind, detail);
     else this.fail(kind, detail);
   }
 
-  /** The stale-replay copy of the body is no longer needed once an answer or a real failure arrived. */
   private dropHeld(): void {
-    if (!this.held) return;
-    this.held = false;
-    this.queue = [];
-    this.queued = 0;
+    this.body.dropHeld();
   }
 
   // ---- client side events ----
@@ -350,17 +397,49 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
 
   private retry(status: number, kind: FailureKind | undefined, detail = ''): void {
     const r = this.r;
+    const wait = this.pushbackMs;
+    if (wait > 0) {
+      // The endpoint asked for a pause before the retry (grpc-retry-pushback-ms).
+      this.pushbackMs = 0;
+      this.grpcTimer ??= setTimeout(() => {
+        this.grpcTimer = undefined;
+        if (!this.gone && !this.finished) this.retry(status, kind, detail);
+      }, wait);
+      return;
+    }
     // The endpoint that just failed (endTry() has already let go of `ep`) is never the retry's.
     (this.tried ??= []).push(this.lastEndpoint as UpstreamEndpoint);
     const next = r.choose(this.req.hashKey, this.tried, false);
     if (typeof next === 'string') {
-      if (status !== 0) this.reply(status, `upstream answered ${status} and no other endpoint could take a retry\n`);
+      if (status === 200) this.reply(503, 'upstream answered UNAVAILABLE and no other endpoint could take a retry\n');
+      else if (status !== 0) this.reply(status, `upstream answered ${status} and no other endpoint could take a retry\n`);
       else this.fail(kind ?? 'reset', detail);
       return;
     }
     this.attempts++;
     r.metrics.retries.inc();
+    this.body.rewind();
     this.send(next, false);
+  }
+
+  /** The call's grpc-timeout passed: cancel the try; the client gets DEADLINE_EXCEEDED. */
+  private deadlineExceeded(ms: number): void {
+    this.grpcTimer = undefined;
+    if (this.finished || this.gone) return;
+    const conn = this.conn;
+    this.conn = undefined;
+    if (conn !== undefined) {
+      conn.abandon();
+      this.endTry();
+    }
+    if (this.queueTimer !== undefined) this.r.admission.remove(this);
+    const text = `deadline exceeded: the call's grpc-timeout of ${Math.round(ms)} ms passed before it completed`;
+    if (this.responding && this.down.headSent) {
+      this.down.sendEnd(failureTrailers(GrpcStatus.DeadlineExceeded, text));
+      this.done();
+    } else {
+      this.reply(504, text);
+    }
   }
 
   private fail(kind: FailureKind, detail: string): void {
@@ -387,7 +466,13 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   /** A proxy-made answer: short text, never a body from anywhere else. */
   public reply(status: number, text: string): void {
     const down = this.down;
-    if (!this.gone && !down.headSent) {
+    if (this.req.grpc === true && !this.gone && !down.headSent) {
+      // A gRPC client reads errors from grpc-status (Trailers-Only), whatever the HTTP status would have been.
+      down.sendHead(200, '', trailersOnly(grpcStatusForHttp(status), text), false);
+      down.sendEnd();
+      this.status = status;
+      this.r.metrics.observe(status, (this.r.now() - this.arrived) / 1000);
+    } else if (!this.gone && !down.headSent) {
       const body = Buffer.from(text, 'utf8');
       down.sendHead(status, '', [...TEXT, 'content-length', String(body.length)], !this.requestEnded);
       // An answer to HEAD has no body, whoever writes it.
@@ -404,6 +489,7 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   private done(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.grpcTimer !== undefined) clearTimeout(this.grpcTimer);
     const r = this.r;
     r.active--;
     if (this.admitted) r.admission.release();

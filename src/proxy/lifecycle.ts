@@ -5,19 +5,25 @@
  * shutdownDelayMs, while Kubernetes takes the pod out of its endpoints (a listener that closes at once makes clients
  * see ECONNREFUSED during every rollout); then close the listener and idle connections, let in-flight requests finish
  * within drainMs, close what is left, and resolve.
+ * A tcp listener goes through the same steps: each open connection counts as a request in flight.
  */
 import type * as http from 'node:http';
 import type { ProxyConfig } from '../config';
+import { upstreamIsHttp2 } from '../config/listener';
 import { createUpstreamBalancer } from './balancer';
 import { createAdminServer, AdminView } from './admin';
 import { Discovery, startDiscovery } from './discovery';
 import type { UpstreamEndpoint } from './discovery/endpoint-set';
 import { ActiveHealthChecker } from './health/active';
+import { tcpProbe } from './health/tcp-probe';
 import { Listener } from './connection';
+import type { ProxyListener } from './listening';
+import { TcpListener } from './tcp/tcp-listener';
 import { Deadlines } from './deadlines';
 import type { Logger } from './log';
 import { ProxyMetrics } from './metrics/registry';
 import { Router } from './router';
+import { H2Pools } from './upstream/h2-pool';
 import { UpstreamPools } from './upstream/pool';
 
 export interface StartOptions {
@@ -52,11 +58,9 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
   const balancer = createUpstreamBalancer(config, { random: Math.random, now });
   const t = config.timeouts;
   const clock = new Deadlines(Math.min(t.connectMs, t.requestMs, t.idleMs, t.clientIdleMs, t.headersMs));
-  const pools = new UpstreamPools({
-    clock,
-    timeouts: config.timeouts,
-    maxIdle: config.limits.maxIdlePerEndpoint,
-  });
+  const pools = upstreamIsHttp2(config.listener)
+    ? new H2Pools({ clock, timeouts: config.timeouts, now })
+    : new UpstreamPools({ clock, timeouts: config.timeouts, maxIdle: config.limits.maxIdlePerEndpoint });
   let draining = false;
   let router: Router | undefined;
   const view = {
@@ -72,8 +76,9 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
   const metrics = new ProxyMetrics(view, o.defaultMetrics ?? true);
   router = new Router({ config, set: discovery.set, balancer, pools, clock, metrics, log, now, localZone: () => discovery.localZone() });
   const r = router;
+  const tcp = config.listener.protocol === 'tcp';
   const checker = config.healthCheck
-    ? new ActiveHealthChecker(config.healthCheck, log, (ep) => (ep.healthy ? r.onRecovered(ep) : r.eligibility.invalidate()))
+    ? new ActiveHealthChecker(config.healthCheck, log, (ep) => (ep.healthy ? r.onRecovered(ep) : r.eligibility.invalidate()), tcp ? tcpProbe : undefined)
     : undefined;
   if (checker) {
     for (const ep of discovery.set.all()) checker.add(ep);
@@ -97,7 +102,7 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
     }),
     now,
   };
-  const listener = new Listener(r);
+  const listener: ProxyListener = tcp ? new TcpListener(r) : new Listener(r);
   const admin = o.admin === false ? undefined : createAdminServer(adminView, metrics);
   const adminPort = admin ? await listenAdmin(admin, config.admin.port, config.admin.host) : undefined;
   const port = await listener.listen(o.listenPort ?? config.listener.port, o.listenHost ?? config.listener.host);
@@ -125,6 +130,7 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
     discovery.stop();
     checker?.stop();
     pools.closeIdle();
+    if (pools instanceof H2Pools) pools.stop();
     if (admin) await closeServer(admin);
     log.info('stopped', { clean });
     return clean;
@@ -138,7 +144,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * Resolves true once no request is in flight and no tunnel is open, false when `ms` pass first; closes idle
  * keep-alive sockets meanwhile. Tunnels (WebSockets) get the drain time to finish on their own.
  */
-function waitIdle(r: Router, listener: Listener, ms: number): Promise<boolean> {
+function waitIdle(r: Router, listener: ProxyListener, ms: number): Promise<boolean> {
   const idle = (): boolean => r.active === 0 && r.tunnels.size === 0;
   if (idle()) return Promise.resolve(true);
   return new Promise((resolve) => {

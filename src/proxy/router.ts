@@ -4,6 +4,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { ProxyConfig } from '../config';
+import { upstreamIsHttp2 } from '../config/listener';
 import { extractHashKey, parseLoadReport } from './balancer';
 import type { Balancer } from './balancer/types';
 import type { Deadlines } from './deadlines';
@@ -17,13 +18,13 @@ import type { ProxyMetrics } from './metrics/registry';
 import { Admission } from './resilience/admission';
 import { RetryBudget } from './resilience/retry-budget';
 import { retryFlags, RetryFlags } from './resilience/policy';
-import type { UpstreamPools } from './upstream/pool';
+import type { UpstreamPool } from './upstream/connection-owner';
 
 export interface RouterDeps {
   readonly config: ProxyConfig;
   readonly set: EndpointSet;
   readonly balancer: Balancer;
-  readonly pools: UpstreamPools;
+  readonly pools: UpstreamPool;
   readonly clock: Deadlines;
   readonly metrics: ProxyMetrics;
   readonly log: Logger;
@@ -38,7 +39,7 @@ export class Router {
   public readonly config: ProxyConfig;
   public readonly set: EndpointSet;
   public readonly balancer: Balancer;
-  public readonly pools: UpstreamPools;
+  public readonly pools: UpstreamPool;
   public readonly clock: Deadlines;
   public readonly metrics: ProxyMetrics;
   public readonly log: Logger;
@@ -58,6 +59,10 @@ export class Router {
   /** Lower-cased load header for least-utilization, else undefined. */
   public readonly loadHeader: string | undefined;
   public readonly accessLog: boolean;
+  /** The endpoints speak HTTP/2 (http2 and grpc listeners). */
+  public readonly upstreamHttp2: boolean;
+  /** Request bodies are kept (up to limits.retryBufferBytes) for a retry after a refused or UNAVAILABLE try. */
+  public readonly keepBodies: boolean;
   /** Set on SIGTERM: responses carry `Connection: close` so clients move off this proxy. */
   public draining = false;
   public active = 0;
@@ -94,6 +99,8 @@ export class Router {
     this.maxPerEndpoint = c.limits.maxInFlightPerEndpoint;
     this.loadHeader = c.algorithm.kind === 'least-utilization' ? c.algorithm.header.toLowerCase() : undefined;
     this.accessLog = c.logging.accessLog;
+    this.upstreamHttp2 = upstreamIsHttp2(c.listener);
+    this.keepBodies = this.upstreamHttp2 && c.limits.retryBufferBytes > 0;
     this.random = d.random ?? Math.random;
     this.localZone = c.zoneAware ? d.localZone : undefined;
     this.slowStart = c.slowStart && new SlowStart(c.slowStart, d.now, this.random);

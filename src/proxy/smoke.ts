@@ -2,12 +2,14 @@
  * Smoke mode (the Kubernetes smoke-test Job): run discovery and the balancer in-process behind a listener on
  * 127.0.0.1, send requests through it until every discovered endpoint has answered below 500 at least once, then
  * print a JSON summary. Hash-keyed algorithms get a fresh key per request (header, cookie, or source address from
- * 127.0.0.0/8), so every endpoint of the ring is reached.
+ * 127.0.0.0/8), so every endpoint of the ring is reached. A tcp listener gets connections instead of requests
+ * (tcp/smoke-connection.ts): there, an endpoint answered when the proxy's connect to it succeeded.
  */
 import * as http from 'node:http';
 import type { ProxyConfig } from '../config';
 import { startProxy } from './lifecycle';
 import type { Logger } from './log';
+import { oneTcpConnection } from './tcp/smoke-connection';
 
 export interface SmokeOptions {
   readonly requests: number;
@@ -69,13 +71,17 @@ export async function runSmoke(config: ProxyConfig, o: SmokeOptions): Promise<Sm
   const statuses: Record<string, number> = {};
   let sent = 0;
   const allAnswered = () => set.size > 0 && set.all().every((e) => e.successes > 0);
+  // A tcp listener's endpoints may speak anything: a connection, not an HTTP request, and the proxy's connect decides.
+  const tries = () => set.all().reduce((n, e) => n + e.successes + e.failures, 0);
+  const one = (k: number): Promise<number | string> =>
+    config.listener.protocol === 'tcp' ? oneTcpConnection(proxy.port, k, config, tries) : oneRequest(proxy.port, k, config, agent);
   while (sent < o.requests && Date.now() < deadline && !allAnswered()) {
     if (set.size === 0) {
       await sleep(200);
       continue;
     }
     const batch = Math.min(4, o.requests - sent);
-    const codes = await Promise.all(Array.from({ length: batch }, (_, k) => oneRequest(proxy.port, sent + k, config, agent)));
+    const codes = await Promise.all(Array.from({ length: batch }, (_, k) => one(sent + k)));
     sent += batch;
     for (const c of codes) statuses[c] = (statuses[c] ?? 0) + 1;
   }
@@ -96,7 +102,7 @@ export async function runSmoke(config: ProxyConfig, o: SmokeOptions): Promise<Sm
       ? undefined
       : endpoints.length === 0
         ? 'no endpoints discovered'
-        : `endpoints that did not answer below 500: ${missing.join(', ')}`,
+        : `endpoints that did not ${config.listener.protocol === 'tcp' ? 'accept a connection' : 'answer below 500'}: ${missing.join(', ')}`,
   };
 }
 

@@ -75,6 +75,7 @@ export function judgeRequestHead(p: ParsedRequestHead, ctx: HeadContext, client:
     headers,
     requestId,
     bodyLength: p.bodyLength,
+    chunkedBody: p.chunked,
     upgrade,
     hashKey: ctx.hashKeyOf(fields, client.remoteAddress),
   };

@@ -38,6 +38,8 @@ const enum State {
 const ERRNO_STATUS: Record<number, number> = { 6: 501, 9: 505 };
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
 export interface ConnectionHooks {
   /** Called once when the connection is gone. */
   closed(c: Http1Downstream): void;
@@ -49,6 +51,8 @@ export class Http1Downstream implements ParserEvents, Downstream, Expiring {
   public deadline: number;
   public headSent = false;
   public http10 = false;
+  /** When this connection should close after its current answer (listener.maxConnectionAgeMs), else Infinity. */
+  public expiresAt = Infinity;
   public readonly remoteAddress: string | undefined;
   private readonly parser: Parser;
   private state = State.Idle;
@@ -93,6 +97,10 @@ export class Http1Downstream implements ParserEvents, Downstream, Expiring {
     socket.on('close', () => this.onClose());
   }
 
+  public get dechunk(): boolean {
+    return this.http10;
+  }
+
   /** True between requests: a drain may close it at once. */
   public get idle(): boolean {
     return this.state === State.Idle && this.pending === undefined;
@@ -134,8 +142,7 @@ export class Http1Downstream implements ParserEvents, Downstream, Expiring {
 
   private startHead(d: Buffer, pos: number): void {
     if (d[pos] === 0x50 /* P */ && this.headBytes === 0 && d.length - pos >= 14 && latin1(d, pos, pos + 14) === 'PRI * HTTP/2.0') {
-      this.state = State.Closing;
-      this.hooks.http2(this.socket, d.subarray(pos));
+      this.handOff(d.subarray(pos));
       return;
     }
     this.state = State.Head;
@@ -161,8 +168,9 @@ export class Http1Downstream implements ParserEvents, Downstream, Expiring {
     }
     if (ret !== Errno.Paused) {
       if (ret === 23 /* PAUSED_H2_UPGRADE: the HTTP/2 preface */ && this.headBytes <= 24) {
-        this.state = State.Closing;
-        this.hooks.http2(this.socket, d.subarray(pos));
+        // The preface's first bytes went to the parser with an earlier read: it is a constant, so they are known.
+        const before = this.headBytes - (end - pos);
+        this.handOff(Buffer.concat([H2_PREFACE.subarray(0, before), d.subarray(pos)]));
         return d.length;
       }
       this.refuse(ERRNO_STATUS[ret] ?? 400, this.parser.errorReason);
@@ -300,7 +308,7 @@ export class Http1Downstream implements ParserEvents, Downstream, Expiring {
   }
 
   public sendHead(status: number, reason: string, headers: string[], close: boolean): void {
-    if (close || this.r.draining) this.closeAfter = true;
+    if (close || this.r.draining || (this.expiresAt !== Infinity && this.r.now() >= this.expiresAt)) this.closeAfter = true;
     if (this.closeAfter) headers.push('connection', 'close');
     else if (this.http10) headers.push('connection', 'keep-alive');
     this.headOut = serializeHead(`HTTP/1.1 ${status} ${reason || STATUS_CODES[status] || ''}`, headers);
@@ -397,6 +405,18 @@ export class Http1Downstream implements ParserEvents, Downstream, Expiring {
     this.pending = undefined;
     this.deadline = this.r.clock.in(this.r.config.timeouts.idleMs);
     this.socket.end();
+  }
+
+  /** The client spoke the HTTP/2 preface: this codec lets go of the socket, with the bytes read so far. */
+  private handOff(first: Buffer): void {
+    this.state = State.Closing;
+    this.closed = true;
+    const s = this.socket;
+    for (const e of ['data', 'drain', 'end', 'error', 'close']) s.removeAllListeners(e);
+    this.r.clock.delete(this);
+    this.parser.destroy();
+    this.hooks.closed(this);
+    this.hooks.http2(s, first);
   }
 
   // ---- socket events ----

@@ -23,6 +23,9 @@ export interface StateView {
 }
 
 const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+/** How a connection of a tcp listener ended: the `result` label of lb_downstream_cx_total (see stats.ts). */
+export const CX_RESULTS = ['proxied', 'connect-failure', 'no-endpoint', 'overloaded', 'aborted'] as const;
+export type CxResult = (typeof CX_RESULTS)[number];
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
@@ -85,6 +88,11 @@ export class ProxyMetrics {
   public readonly queueRejected: Counter<'reason'>;
   public readonly ejections: Counter;
   public readonly zonePicks: Counter<'locality'>;
+  /** TCP listener: open client connections. */
+  public cxActive = 0;
+  /** TCP listener: closed connections by result (CX_RESULTS order), and their bytes from and to clients. */
+  private readonly cxByResult = new Float64Array(CX_RESULTS.length);
+  private readonly cxBytes = new Float64Array(2);
 
   public constructor(view: StateView, defaults = true) {
     const registers = [this.registry];
@@ -107,6 +115,25 @@ export class ProxyMetrics {
     this.queueRejected = new Counter({ ...spec('queueRejected'), registers });
     this.ejections = new Counter({ ...spec('outlierEjections'), registers });
     this.zonePicks = new Counter({ ...spec('zonePicks'), registers });
+    const cxByResult = this.cxByResult;
+    new Counter({
+      ...spec('downstreamCx'),
+      registers,
+      collect() {
+        this.reset();
+        for (let i = 0; i < CX_RESULTS.length; i++) if (cxByResult[i] > 0) this.inc({ result: CX_RESULTS[i] }, cxByResult[i]);
+      },
+    });
+    const cxBytes = this.cxBytes;
+    new Counter({
+      ...spec('downstreamCxBytes'),
+      registers,
+      collect() {
+        this.reset();
+        if (cxBytes[0] > 0) this.inc({ direction: 'rx' }, cxBytes[0]);
+        if (cxBytes[1] > 0) this.inc({ direction: 'tx' }, cxBytes[1]);
+      },
+    });
     const gauge = (key: keyof typeof STATS, read: () => number) =>
       new Gauge({
         ...spec(key),
@@ -122,6 +149,7 @@ export class ProxyMetrics {
     gauge('panicMode', () => (view.panic() ? 1 : 0));
     gauge('ready', () => (view.ready() ? 1 : 0));
     gauge('discoveryStale', () => view.staleSeconds?.() ?? 0);
+    gauge('downstreamCxActive', () => this.cxActive);
     new Gauge({
       ...spec('endpointInFlight'),
       registers,
@@ -156,6 +184,13 @@ export class ProxyMetrics {
       },
     });
     if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'lb_' });
+  }
+
+  /** One closed connection of a tcp listener, with the bytes it carried from (rx) and to (tx) its client. */
+  public countCx(result: CxResult, rx: number, tx: number): void {
+    this.cxByResult[CX_RESULTS.indexOf(result)]++;
+    this.cxBytes[0] += rx;
+    this.cxBytes[1] += tx;
   }
 
   /** One response to the client; `status` of 0 means the client went away first. */

@@ -88,6 +88,22 @@ export const STATS = {
     type: 'gauge',
     labels: ['endpoint', 'key'],
   },
+  downstreamCx: {
+    name: 'lb_downstream_cx_total',
+    help:
+      'Client connections on a tcp listener, by result: proxied (an endpoint accepted it), connect-failure (no endpoint ' +
+      'did, retries included), no-endpoint (none eligible), overloaded (admission queue), aborted (the client left or the ' +
+      'proxy stopped before an endpoint accepted).',
+    type: 'counter',
+    labels: ['result'],
+  },
+  downstreamCxActive: { name: 'lb_downstream_cx_active', help: 'Open client connections on a tcp listener.', type: 'gauge' },
+  downstreamCxBytes: {
+    name: 'lb_downstream_cx_bytes_total',
+    help: 'Bytes relayed on a tcp listener, counted when each connection closes: rx from clients, tx to clients.',
+    type: 'counter',
+    labels: ['direction'],
+  },
   ready: { name: 'lb_ready', help: '1 while /readyz answers 200.', type: 'gauge' },
 } as const satisfies Record<string, StatSpec>;
 

@@ -25,13 +25,15 @@ export interface RetryFlags {
   readonly connectFailure: boolean;
   readonly reset: boolean;
   readonly status: ReadonlySet<number>;
+  /** gRPC UNAVAILABLE, before any response message reached the client. */
+  readonly unavailable: boolean;
 }
 
 export function retryFlags(c: RetriesConfig): RetryFlags {
   const on = new Set<string>(c.retryOn);
   const status = new Set<number>();
   for (const s of [502, 503, 504]) if (on.has(String(s))) status.add(s);
-  return { attempts: c.attempts, connectFailure: on.has('connect-failure'), reset: on.has('reset'), status };
+  return { attempts: c.attempts, connectFailure: on.has('connect-failure'), reset: on.has('reset'), status, unavailable: on.has('unavailable') };
 }
 
 export function retriableFailure(kind: FailureKind, f: RetryFlags): boolean {

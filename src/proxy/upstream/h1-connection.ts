@@ -14,7 +14,9 @@
  */
 import * as net from 'node:net';
 import type { Deadlines, Expiring } from '../deadlines';
-import { ConnectionOwner, ConnectionTimeouts, Framing } from './connection-owner';
+import type { RequestHead } from '../downstream';
+import { serializeHead } from '../http/headers';
+import { ConnectionOwner, ConnectionTimeouts, Framing, UpstreamConnection } from './connection-owner';
 import { Errno, F_CHUNKED, F_CONTENT_LENGTH, F_TRANSFER_ENCODING, Parser, ParserEvents, ParserKind, HeadFields } from '../http1/llhttp';
 
 /** Largest response head accepted from an endpoint (undici's and Node's default). */
@@ -27,7 +29,7 @@ const enum State {
   Closed,
 }
 
-export class H1Connection implements ParserEvents, Expiring {
+export class H1Connection implements ParserEvents, Expiring, UpstreamConnection {
   public deadline: number;
   public readonly socket: net.Socket;
   private readonly parser: Parser;
@@ -96,6 +98,10 @@ export class H1Connection implements ParserEvents, Expiring {
   }
 
   /** Writes the request head (and whatever body is already at hand). */
+  public send(req: RequestHead, hasBody: boolean): void {
+    this.startRequest(serializeHead(`${req.method} ${req.target} HTTP/1.1`, req.headers), req.method === 'HEAD', hasBody);
+  }
+
   public startRequest(head: string, isHead: boolean, hasBody: boolean): void {
     this.uses++;
     this.head = isHead;

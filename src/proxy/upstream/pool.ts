@@ -13,7 +13,7 @@
  */
 import type { Deadlines } from '../deadlines';
 import type { UpstreamEndpoint } from '../discovery/endpoint-set';
-import type { ConnectionOwner, ConnectionTimeouts } from './connection-owner';
+import type { ConnectionOwner, ConnectionTimeouts, UpstreamPool } from './connection-owner';
 import { H1Connection } from './h1-connection';
 
 export interface PoolOptions {
@@ -28,7 +28,7 @@ class EndpointPool {
   public retired = false;
 }
 
-export class UpstreamPools {
+export class UpstreamPools implements UpstreamPool {
   private readonly pools = new Map<UpstreamEndpoint, EndpointPool>();
 
   public constructor(private readonly o: PoolOptions) {}
