@@ -128,6 +128,17 @@ describe('TCP', () => {
     expect(validateProxyConfig(cfg).healthCheck?.intervalMs).toBe(2000);
   });
 
+  test('a TCP smoke test runs the gateway’s tcp config (it opens connections instead of sending requests)', () => {
+    const { objects } = synthApp({ container: REDIS, protocol: Protocol.tcp(), smokeTest: true });
+    const job = podSpec(objects.find((o) => o.kind === 'Job')!);
+    expect(job.containers[0].command).toContain('--smoke');
+    expect((proxyConfig(objects, 'svc-lb-gateway-') as Record<string, any>).listener.protocol).toBe('tcp'); // eslint-disable-line @typescript-eslint/no-explicit-any
+  });
+
+  test('fails with a gRPC smoke test, which would send HTTP/1.1 GETs', () => {
+    expect(constructionError({ container: GREETER, protocol: Protocol.grpc(), smokeTest: true })).toMatch(/smokeTest with Protocol\.grpc\(\) is invalid \(got true\); fix: the smoke test sends HTTP\/1\.1 GETs/);
+  });
+
   test('hashing on the source address is fine for TCP', () => {
     const { objects } = synthApp({ container: REDIS, protocol: Protocol.tcp(), algorithm: Algorithm.consistentHash({ sourceIp: true }) });
     expect((proxyConfig(objects, 'svc-lb-gateway-') as Record<string, any>).algorithm.key).toEqual({ source: 'source-ip' }); // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -140,7 +151,6 @@ describe('TCP', () => {
     ['an HTTP health path', { healthCheck: { path: '/' } }, /healthCheck\.path with Protocol\.tcp\(\) is invalid \(got "\/"\); fix: .*drop healthCheck\.path/],
     ['a connection age', { gateway: { maxConnectionAge: Duration.minutes(5) } }, /gateway\.maxConnectionAge with Protocol\.tcp\(\) is invalid \(got "5 minutes"\); fix: .*drop maxConnectionAge/],
     ['an Ingress', { ingress: { host: 'redis.example.com' } }, /ingress with Protocol\.tcp\(\) is invalid .*fix: an Ingress routes HTTP only/],
-    ['a smoke test', { smokeTest: true }, /smokeTest with Protocol\.tcp\(\) is invalid \(got true\); fix: the smoke test sends HTTP\/1\.1 GETs/],
   ])('fails with %s', (_what, props, expected) => {
     const message = constructionError({ container: REDIS, protocol: Protocol.tcp(), ...props });
     expect(message).toMatch(/^LB_PROPS_INVALID: test\/hello: /);

@@ -111,6 +111,7 @@ export async function startTcpBackend(address: string, port: number): Promise<Tc
     backend.connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {}); // a health check's connect may end in a reset
     socket.write(`pod ${address}\n`);
     socket.pipe(socket); // echo; the client's FIN ends our side after the echo is written (half-close)
   });

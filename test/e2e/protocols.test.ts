@@ -105,12 +105,20 @@ describeWithDns('gRPC through the gateway started from the synthesized greeter c
       // A backend's own status (here UNIMPLEMENTED, 12) reaches the client from the trailers, not as a proxy error.
       const missing = await unary(client, '/demo.Echo/Missing');
       expect(missing).toMatchObject({ ok: false, code: 12 });
-
-      // The active health check asked grpc.health.v1 about the service the chart names.
-      await proxy.waitFor(async () => backends.every((b) => b.healthChecks.length > 0), 10_000);
-      expect(new Set(backends.flatMap((b) => b.healthChecks))).toEqual(new Set([gateway.config.healthCheck.grpcService]));
     } finally {
       client.close();
+      expect(await proxy.stop()).toBe(0);
+    }
+  });
+
+  test('the active health check asks each pod grpc.health.v1.Health/Check about the service the chart names', async () => {
+    for (const b of backends) b.healthChecks.length = 0;
+    const proxy = await startProxy(objects, gateway.pc, 'gw-grpc-health', dns);
+    try {
+      await proxy.waitFor(async () => backends.every((b) => b.healthChecks.length > 0), 10_000);
+      expect(new Set(backends.flatMap((b) => b.healthChecks))).toEqual(new Set(['podinfo']));
+      expect(proxy.output).not.toContain('failed health checks');
+    } finally {
       expect(await proxy.stop()).toBe(0);
     }
   });

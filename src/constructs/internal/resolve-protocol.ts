@@ -30,8 +30,9 @@ export function resolveProtocolProps(app: IConstruct, props: LoadBalancedAppProp
     invalid(app, `healthCheck.grpcService with Protocol.${protocol.kind}()`, hc.grpcService, 'grpcService names the service of a gRPC health check: use Protocol.grpc(), or give healthCheck.path for an HTTP check');
   }
   if (protocol.kind === 'tcp') checkTcp(app, props);
-  if (props.smokeTest && (protocol.kind === 'grpc' || protocol.kind === 'tcp')) {
-    invalid(app, `smokeTest with Protocol.${protocol.kind}()`, props.smokeTest, 'the smoke test sends HTTP/1.1 GETs through the balancer, which a gRPC or TCP app cannot answer; drop smokeTest');
+  // A TCP smoke test opens connections (the proxy's connect decides); an HTTP one sends GETs, which gRPC cannot answer.
+  if (props.smokeTest && protocol.kind === 'grpc') {
+    invalid(app, 'smokeTest with Protocol.grpc()', props.smokeTest, 'the smoke test sends HTTP/1.1 GETs through the balancer, which a gRPC server cannot answer; drop smokeTest');
   }
   const D = DEFAULTS.HealthCheckOptions;
   return {
