@@ -90,7 +90,8 @@ export class Protocol {
    *   HTTP/1.1, which needs none; it also keeps the bytes of manifests written before protocols existed.
    * - http2 and gRPC without TLS: `kubernetes.io/h2c`, so that a mesh or a load balancer in front keeps HTTP/2 (and
    *   gRPC's trailers) instead of downgrading to HTTP/1.1.
-   * - any HTTP over TLS: `https` (see {@link APP_PROTOCOL_TLS}); h2 is then ALPN's choice, not the port's.
+   * - any HTTP over TLS: `https`, never `kubernetes.io/h2c`, which means clear text; HTTP/2 over TLS is the `https`
+   *   scheme (RFC 9113), and h2 is then ALPN's choice, not the port's.
    * - TCP: none; Kubernetes' default is plain TCP.
    */
   public appProtocol(tls: boolean): string | undefined {
