@@ -251,7 +251,7 @@ export class LoadBalancedApp extends Construct {
   public readonly gateway?: Gateway;
   /** The client-facing Service: the gateway's, or the app's when there is no gateway. */
   public readonly service: AppService;
-  /** URL a consumer calls through its sidecar, with the default sidecar port. */
+  /** What a consumer calls through its sidecar, with the default sidecar port: a URL for HTTP, `host:port` for gRPC and TCP. */
   public readonly sidecarUrl: string;
   /** The Ingress to the client-facing Service, when `ingress` is set. */
   public readonly ingress?: AppIngress;
@@ -271,7 +271,7 @@ export class LoadBalancedApp extends Construct {
     this.algorithm = p.algorithm;
     this.balancedPort = p.balancedPort;
     this.ports = p.ports;
-    this.sidecarUrl = `http://127.0.0.1:${DEFAULTS.ConsumerOptions.port}`;
+    this.sidecarUrl = p.protocol.sidecarAddress(DEFAULTS.ConsumerOptions.port);
     // The order of creation is the order of the objects in the YAML (Jobs aside, which follow their dependencies).
     const env = this.createAppEnv(p);
     this.subsets = p.subsets.map((subset) => new AppSubset(this, subset.id, { app: p, subset, envFrom: env.envFrom, checksum: env.checksum }));
@@ -306,7 +306,7 @@ export class LoadBalancedApp extends Construct {
   }
 
   /**
-   * Injects a sidecar proxy into `consumer`, which then calls the app at the returned URL (`http://127.0.0.1:<port>`).
+   * Injects a sidecar proxy into `consumer`, which then calls the app at the returned URL (`http://127.0.0.1:<port>`; `127.0.0.1:<port>` for gRPC and TCP).
    * Works with Deployments, StatefulSets, DaemonSets, Jobs and Pods of cdk8s-plus in the app's namespace.
    *
    * It adds the `lb-<app>` container with its volumes, the access label the app's NetworkPolicy admits, a checksum

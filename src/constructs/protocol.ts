@@ -69,6 +69,14 @@ export class Protocol {
     return this.kind === 'http2' || this.kind === 'grpc';
   }
 
+  /**
+   * What a consumer calls its sidecar at: `http://127.0.0.1:<port>` for HTTP, and `127.0.0.1:<port>` for gRPC (a
+   * channel target; `http://` is no gRPC scheme) and TCP (an address).
+   */
+  public sidecarAddress(port: number): string {
+    return this.kind === 'http' || this.kind === 'http2' ? `http://127.0.0.1:${port}` : `127.0.0.1:${port}`;
+  }
+
   /** The config's listener on `host:port`. */
   public listener(host: string, port: number): ListenerInput {
     return this.kind === 'http' ? { host, port } : { protocol: this.kind, host, port };

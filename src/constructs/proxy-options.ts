@@ -60,7 +60,7 @@ export interface HealthCheckOptions {
   readonly path?: string;
   /**
    * Protocol.grpc() only: the service name sent in `grpc.health.v1.Health/Check`, e.g. `helloworld.Greeter`; `''`
-   * asks about the server as a whole.
+   * asks about the server as a whole. The app's default probes then are the kubelet's gRPC probes for it.
    * @default - the server as a whole ('')
    */
   readonly grpcService?: string;

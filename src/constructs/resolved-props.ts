@@ -155,7 +155,8 @@ export interface ResolvedAppProps {
   readonly healthCheck?: HealthCheckOptions;
   /**
    * Path of the app's httpGet probes: the health-check path of a Protocol.http() app; TCP probes when there is no
-   * health check, and for the other protocols (the kubelet probes with HTTP/1.1, which h2c-only and gRPC pods refuse).
+   * health check, and for the other protocols (the kubelet probes with HTTP/1.1, which h2c-only and gRPC pods refuse),
+   * except gRPC probes for a gRPC app with a health check.
    */
   readonly probePath?: string;
   /** TLS to the pods; undefined for plain text. */

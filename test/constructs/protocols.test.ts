@@ -4,7 +4,7 @@
  */
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Algorithm, LoadBalancedApp, LoadBalancedAppProps, Protocol } from '../../src';
+import { Algorithm, BackendTls, LoadBalancedApp, LoadBalancedAppProps, Protocol } from '../../src';
 import { validateProxyConfig } from '../../src/config';
 import { chart, constructionError, consumer, find, Obj, podSpec, proxyConfig, synthValid } from './helpers';
 
@@ -76,23 +76,42 @@ describe('each protocol’s listener, port names and appProtocol', () => {
   test('a sidecar listens with the app’s protocol on 127.0.0.1', () => {
     const c = chart();
     const app = new LoadBalancedApp(c, 'svc', { name: 'svc', container: GREETER, protocol: Protocol.grpc() });
-    app.addConsumer(consumer(c));
-    const cfg = proxyConfig(synthValid(c), 'svc-lb-sidecar-') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const url = app.addConsumer(consumer(c));
+    const objects = synthValid(c);
+    const cfg = proxyConfig(objects, 'svc-lb-sidecar-') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(cfg.listener).toMatchObject({ protocol: 'grpc', host: '127.0.0.1', port: 15001 });
+    // A gRPC channel target, not an http:// URL, which gRPC clients do not take
+    expect([url, app.sidecarUrl]).toEqual(['127.0.0.1:15001', '127.0.0.1:15001']);
+    const main = podSpec(find(objects, 'Deployment', /^test-consumer/)).containers[0];
+    expect(main.env).toContainEqual({ name: 'SVC_URL', value: '127.0.0.1:15001' });
   });
 });
 
 describe('gRPC health checks', () => {
-  test('healthCheck.grpcService is the service of grpc.health.v1.Health/Check, and the app’s probes are TCP', () => {
+  test('healthCheck.grpcService is the service of grpc.health.v1.Health/Check, for the proxy and the kubelet alike', () => {
     // GIVEN a gRPC app checked on its Greeter service
     const { objects } = synthApp({ container: GREETER, protocol: Protocol.grpc(), healthCheck: { grpcService: 'helloworld.Greeter', interval: Duration.seconds(3) } });
     // THEN the config asks for it
     const cfg = proxyConfig(objects, 'svc-lb-gateway-') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(cfg.healthCheck).toMatchObject({ grpcService: 'helloworld.Greeter', intervalMs: 3000 });
-    // AND the kubelet probes the port with a TCP connect: its httpGet speaks HTTP/1.1, which a gRPC server refuses
+    // AND the kubelet's gRPC probes (1.27) ask the same, with the app's usual periods
     const app = podSpec(find(objects, 'Deployment', 'svc')).containers[0];
-    expect(app.readinessProbe.tcpSocket).toEqual({ port: 50051 });
-    expect(app.readinessProbe.httpGet).toBeUndefined();
+    for (const probe of [app.readinessProbe, app.livenessProbe, app.startupProbe]) {
+      expect(probe.grpc).toEqual({ port: 50051, service: 'helloworld.Greeter' });
+      expect(probe.tcpSocket).toBeUndefined();
+    }
+    expect([app.readinessProbe.periodSeconds, app.readinessProbe.failureThreshold]).toEqual([5, 2]);
+  });
+
+  test('a gRPC app keeps TCP probes without a health check, with TLS pods (the kubelet’s gRPC probe is h2c only), and keeps probes of its own', () => {
+    const plain = podSpec(find(synthApp({ container: GREETER, protocol: Protocol.grpc() }).objects, 'Deployment', 'svc')).containers[0];
+    expect(plain.readinessProbe.tcpSocket).toEqual({ port: 50051 });
+    const tls = synthApp({ container: GREETER, protocol: Protocol.grpc(), healthCheck: {}, backendTls: BackendTls.systemCas({ serverName: 'svc' }) });
+    expect(podSpec(find(tls.objects, 'Deployment', 'svc')).containers[0].livenessProbe.tcpSocket).toEqual({ port: 50051 });
+    const own = synthApp({ container: { ...GREETER, readiness: kplus.Probe.fromCommand(['/bin/grpc_health_probe', '-addr=:50051']) }, protocol: Protocol.grpc(), healthCheck: {} });
+    const c = podSpec(find(own.objects, 'Deployment', 'svc')).containers[0];
+    expect(c.readinessProbe.exec.command[0]).toBe('/bin/grpc_health_probe');
+    expect(c.livenessProbe.grpc).toEqual({ port: 50051 });
   });
 
   test('an empty grpcService asks about the whole server', () => {

@@ -1,5 +1,6 @@
 /**
- * Sidecar placement: the proxy injected into a consumer workload, which calls the app at http://127.0.0.1:<port>.
+ * Sidecar placement: the proxy injected into a consumer workload, which calls the app at http://127.0.0.1:<port> (or
+ * 127.0.0.1:<port> for gRPC and TCP).
  */
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
@@ -99,7 +100,7 @@ export function injectSidecar(app: LoadBalancedApp, consumer: kplus.AbstractPod,
   raiseGracePeriod(consumer, proxyGracePeriodSeconds(config));
   // The bundle may be created only now, after the consumer: order it first in the output, as a mount it needs.
   if (Chart.of(bundle) === Chart.of(consumer)) consumer.node.addDependency(bundle);
-  const url = `http://127.0.0.1:${port}`;
+  const url = props.protocol.sidecarAddress(port);
   const envVar = options.envVar === undefined ? envVarName(app.name) : options.envVar;
   if (envVar !== false) {
     for (const c of consumer.containers) {
