@@ -2,7 +2,7 @@
 # Proxy benchmark: the same wrk load sent directly to a backend, through nginx, HAProxy, a plain Node proxy and this
 # proxy (lib/proxy.bundle.js), in one run, with ratios. See bench/proxy/README.md.
 #
-# Env: BENCH_MODE=throughput|slow|all (all)  BENCH_SECS=10  BENCH_RUNS=1  BENCH_WARMUP_SECS=2
+# Env: BENCH_MODE=throughput|slow|all (all; h2|grpc|h2-h1: h2.sh)  BENCH_SECS=10  BENCH_RUNS=1  BENCH_WARMUP_SECS=2
 #      BENCH_PORT=28080 (base port)  BENCH_BACKEND=nginx|node (throughput-mode backends; nginx)
 #      BENCH_TARGETS=comma list of target names to run (all)  BENCH_STARTS=5 (starts for the readiness timing)
 #      BENCH_PROXY_CPU=0  BENCH_LOAD_CPU=1
@@ -27,7 +27,11 @@ B1=127.0.0.11 B2=127.0.0.12 B3=127.0.0.13
 P_NGINX=$((PORT + 1)) P_HAPROXY=$((PORT + 2)) P_PLAIN=$((PORT + 3)) P_LB=$((PORT + 4)) P_ADMIN=$((PORT + 5))
 BUNDLE="$ROOT/lib/proxy.bundle.js"
 
-case "$MODE" in throughput | slow | all) ;; *) echo "BENCH_MODE must be throughput, slow or all, got '$MODE'" >&2; exit 2 ;; esac
+case "$MODE" in
+  throughput | slow | all) ;;
+  h2 | grpc | h2-h1) exec bash "$HERE/h2.sh" ;; # the HTTP/2 and gRPC rows (h2load); `npm run bench:h2` runs them all
+  *) echo "BENCH_MODE must be throughput, slow, all, h2, grpc or h2-h1, got '$MODE'" >&2; exit 2 ;;
+esac
 [[ "$SECS" =~ ^[0-9]+$ && "$RUNS" =~ ^[0-9]+$ && "$RUNS" -ge 1 ]] || { echo "BENCH_SECS and BENCH_RUNS must be positive integers" >&2; exit 2; }
 for tool in node wrk taskset; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y wrk util-linux)" >&2; exit 2; }

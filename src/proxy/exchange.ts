@@ -67,6 +67,7 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
   private grpcTimer: NodeJS.Timeout | undefined;
   /** grpc-retry-pushback-ms of the try that asked for the pending retry. */
   private pushbackMs = 0;
+  private pushbackTimer: NodeJS.Timeout | undefined;
 
   public constructor(
     private readonly r: Router,
@@ -401,8 +402,9 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     if (wait > 0) {
       // The endpoint asked for a pause before the retry (grpc-retry-pushback-ms).
       this.pushbackMs = 0;
-      this.grpcTimer ??= setTimeout(() => {
-        this.grpcTimer = undefined;
+      // A timer of its own: grpcTimer, the call's deadline, is usually running (it made this wait never end).
+      this.pushbackTimer ??= setTimeout(() => {
+        this.pushbackTimer = undefined;
         if (!this.gone && !this.finished) this.retry(status, kind, detail);
       }, wait);
       return;
@@ -490,6 +492,7 @@ export class Exchange implements Waiter, ConnectionOwner, ResponseHeadScan {
     if (this.finished) return;
     this.finished = true;
     if (this.grpcTimer !== undefined) clearTimeout(this.grpcTimer);
+    if (this.pushbackTimer !== undefined) clearTimeout(this.pushbackTimer);
     const r = this.r;
     r.active--;
     if (this.admitted) r.admission.release();

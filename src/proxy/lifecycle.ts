@@ -9,12 +9,13 @@
  */
 import type * as http from 'node:http';
 import type { ProxyConfig } from '../config';
-import { upstreamIsHttp2 } from '../config/listener';
+import { listenerProtocol, upstreamIsHttp2 } from '../config/listener';
 import { createUpstreamBalancer } from './balancer';
 import { createAdminServer, AdminView } from './admin';
 import { Discovery, startDiscovery } from './discovery';
 import type { UpstreamEndpoint } from './discovery/endpoint-set';
 import { ActiveHealthChecker } from './health/active';
+import { GrpcHealthProbe } from './health/grpc-probe';
 import { tcpProbe } from './health/tcp-probe';
 import { Listener } from './connection';
 import type { ProxyListener } from './listening';
@@ -76,14 +77,20 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
   const metrics = new ProxyMetrics(view, o.defaultMetrics ?? true);
   router = new Router({ config, set: discovery.set, balancer, pools, clock, metrics, log, now, localZone: () => discovery.localZone() });
   const r = router;
-  const tcp = config.listener.protocol === 'tcp';
-  const checker = config.healthCheck
-    ? new ActiveHealthChecker(config.healthCheck, log, (ep) => (ep.healthy ? r.onRecovered(ep) : r.eligibility.invalidate()), tcp ? tcpProbe : undefined)
+  // The probe by protocol: a TCP connect, grpc.health.v1.Health/Check for gRPC endpoints, else HTTP GET healthCheck.path.
+  const hc = config.healthCheck;
+  const protocol = listenerProtocol(config.listener);
+  const grpcHealth = hc && protocol === 'grpc' ? new GrpcHealthProbe(hc.grpcService ?? '') : undefined;
+  const checker = hc
+    ? new ActiveHealthChecker(hc, log, (ep) => (ep.healthy ? r.onRecovered(ep) : r.eligibility.invalidate()), protocol === 'tcp' ? tcpProbe : grpcHealth?.probe)
     : undefined;
   if (checker) {
     for (const ep of discovery.set.all()) checker.add(ep);
     discovery.set.onChange((c) => {
-      c.removed.forEach((ep) => checker.remove(ep));
+      c.removed.forEach((ep) => {
+        checker.remove(ep);
+        grpcHealth?.forget(ep);
+      });
       c.added.forEach((ep) => checker.add(ep));
     });
   }
@@ -102,7 +109,7 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
     }),
     now,
   };
-  const listener: ProxyListener = tcp ? new TcpListener(r) : new Listener(r);
+  const listener: ProxyListener = protocol === 'tcp' ? new TcpListener(r) : new Listener(r);
   const admin = o.admin === false ? undefined : createAdminServer(adminView, metrics);
   const adminPort = admin ? await listenAdmin(admin, config.admin.port, config.admin.host) : undefined;
   const port = await listener.listen(o.listenPort ?? config.listener.port, o.listenHost ?? config.listener.host);
@@ -129,6 +136,7 @@ export async function startProxy(config: ProxyConfig, o: StartOptions): Promise<
     r.admission.clear();
     discovery.stop();
     checker?.stop();
+    grpcHealth?.stop();
     pools.closeIdle();
     if (pools instanceof H2Pools) pools.stop();
     if (admin) await closeServer(admin);

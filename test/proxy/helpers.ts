@@ -97,7 +97,15 @@ export function cleanTmp(): void {
 /** Spawns `node lib/proxy.bundle.js --config <tmp>` and waits for /readyz 200 (unless `waitReady` is false). */
 export async function startProxy(
   config: Omit<ProxyConfigInput, 'version' | 'listener' | 'admin'> & Partial<Pick<ProxyConfigInput, 'version'>>,
-  opts: { waitReady?: boolean; env?: NodeJS.ProcessEnv; host?: string } = {},
+  opts: {
+    waitReady?: boolean;
+    env?: NodeJS.ProcessEnv;
+    host?: string;
+    /** The Node binary to run the proxy on (default PROXY_NODE). */
+    node?: string;
+    /** Listener fields besides host and port (protocol, maxConnectionAgeMs, ...). */
+    listener?: Record<string, unknown>;
+  } = {},
 ): Promise<RunningProxy> {
   requireBundle();
   const host = opts.host ?? '127.0.0.1';
@@ -105,9 +113,9 @@ export async function startProxy(
   let adminPort = await freePort(host);
   while (adminPort === port) adminPort = await freePort(host);
   // No shutdown delay unless a test asks for one: teardown sends SIGTERM and should not wait 5 s.
-  const full = { version: 1, listener: { host, port }, admin: { host, port: adminPort }, ...(LEGACY ? {} : { shutdownDelayMs: 0 }), ...config };
+  const full = { version: 1, listener: { ...opts.listener, host, port }, admin: { host, port: adminPort }, ...(LEGACY ? {} : { shutdownDelayMs: 0 }), ...config };
   const file = tmpFile('config.json', JSON.stringify(full));
-  const child = spawn(PROXY_NODE, [BUNDLE, '--config', file], {
+  const child = spawn(opts.node ?? PROXY_NODE, [BUNDLE, '--config', file], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -3,10 +3,21 @@
  * connection preface on the same port) or h2 by ALPN after TLS. node:http2 (nghttp2, the codec Node itself ships)
  * frames, checks and flow-controls; each stream becomes one {@link H2StreamDownstream}, balanced on its own.
  *
- * Hostile peers are nghttp2's and Node's to refuse, with the limits set here: SETTINGS_MAX_CONCURRENT_STREAMS
+ * Hostile peers are mostly nghttp2's and Node's to refuse, with the limits set here: SETTINGS_MAX_CONCURRENT_STREAMS
  * (limits.maxConcurrentStreams), a header list bound (limits.maxRequestHeaderBytes), a session memory cap, and Node's
- * counters of rejected streams and invalid frames (rapid reset, CONTINUATION floods), past which the session is
- * closed. A session's age is bounded by listener.maxConnectionAgeMs with jitter: it then gets GOAWAY and the client
+ * counters of rejected streams and invalid frames, past which the session is closed. nghttp2 (1.61+) also bounds
+ * CONTINUATION frames per header block and rate-limits client resets, but on the reset limit it only sends GOAWAY (at
+ * about 1000 streams) and Node leaves the socket open until clientIdleMs. So rapid reset (CVE-2023-44487) has its own
+ * bound here, acting far sooner: a session whose client resets more than MAX_CLIENT_RESETS streams within
+ * RESET_WINDOW_MS before the proxy answered them, and at least half of the streams it opened in that window, gets
+ * GOAWAY(ENHANCE_YOUR_CALM) and is destroyed (Envoy's premature-reset rule has the same shape: a busy client that
+ * cancels some of its calls is left alone).
+ *
+ * A client that opens more streams than the SETTINGS_MAX_CONCURRENT_STREAMS it acknowledged loses the connection:
+ * nghttp2 treats it as a connection error (RFC 9113 5.1.2 asks for a stream error), and Node then resets the streams
+ * in flight. Refusing only the extra streams would need a higher advertised limit than the one enforced here.
+ *
+ * A session's age is bounded by listener.maxConnectionAgeMs with jitter: it then gets GOAWAY and the client
  * reconnects, possibly through another proxy, so long-lived clients rebalance.
  */
 import * as http2 from 'node:http2';
@@ -18,6 +29,15 @@ import { H2StreamDownstream } from './stream';
 const MAX_SESSION_MEMORY_MB = 10;
 /** Flow-control window per stream and per session. */
 const WINDOW = 1024 * 1024;
+/**
+ * Streams a client may reset before their answer within one window. Well under nghttp2's own limiter (a burst of
+ * 1000), so this bound acts first; far above what browsers and gRPC clients cancel in normal use.
+ */
+const MAX_CLIENT_RESETS = 200;
+const RESET_WINDOW_MS = 1_000;
+/** Between the GOAWAY to an offending client and the close of its connection. */
+const GOAWAY_GRACE_MS = 100;
+const { NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
 
 interface SessionState {
   readonly session: http2.ServerHttp2Session;
@@ -26,6 +46,12 @@ interface SessionState {
   readonly secure: boolean;
   streams: number;
   ageTimer: NodeJS.Timeout | undefined;
+  /** Streams opened and streams the client reset in the current window, and when that window started. */
+  opened: number;
+  resets: number;
+  resetWindowStart: number;
+  /** The session was told to go away for resetting too fast. */
+  calming: boolean;
 }
 
 export class Http2Front {
@@ -63,9 +89,14 @@ export class Http2Front {
         stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
         return;
       }
+      const downstream = new H2StreamDownstream(r, stream, headers, flags, rawHeaders, state.remoteAddress, state.secure);
       state.streams++;
+      this.resetWindow(state).opened++;
       stream.once('close', () => state.streams--);
-      new H2StreamDownstream(r, stream, headers, flags, rawHeaders, state.remoteAddress, state.secure);
+      // 'aborted': closed before the proxy ended its answer; by the client unless the proxy reset it.
+      stream.once('aborted', () => {
+        if (!downstream.resetByProxy) this.clientReset(state);
+      });
     });
     // Errors of one session (a protocol error, a reset socket) end that session only.
     this.server.on('sessionError', () => undefined);
@@ -78,7 +109,17 @@ export class Http2Front {
 
   private onSession(session: http2.ServerHttp2Session): void {
     const socket = session.socket as net.Socket & { encrypted?: boolean };
-    const state: SessionState = { session, remoteAddress: socket.remoteAddress, secure: socket.encrypted === true, streams: 0, ageTimer: undefined };
+    const state: SessionState = {
+      session,
+      remoteAddress: socket.remoteAddress,
+      secure: socket.encrypted === true,
+      streams: 0,
+      ageTimer: undefined,
+      opened: 0,
+      resets: 0,
+      resetWindowStart: this.r.now(),
+      calming: false,
+    };
     this.sessions.set(session, state);
     session.setLocalWindowSize(WINDOW);
     session.setTimeout(this.r.config.timeouts.clientIdleMs, () => {
@@ -95,6 +136,37 @@ export class Http2Front {
       if (state.ageTimer !== undefined) clearTimeout(state.ageTimer);
       this.sessions.delete(session);
     });
+  }
+
+  /** Counts a stream the client reset; past the bound the session is closed at once (rapid reset). */
+  private clientReset(state: SessionState): void {
+    this.resetWindow(state).resets++;
+    if (state.resets <= MAX_CLIENT_RESETS || state.resets * 2 < state.opened) return;
+    const s = state.session;
+    if (s.destroyed || state.calming) return;
+    state.calming = true;
+    this.r.log.warn('closing an HTTP/2 client connection that resets streams too fast (rapid reset)', {
+      remoteAddress: s.socket?.remoteAddress,
+      resets: state.resets,
+      opened: state.opened,
+      windowMs: RESET_WINDOW_MS,
+    });
+    // GOAWAY first, the close a moment later: closing a socket with unread input sends a TCP reset, and the client's
+    // kernel may then drop the GOAWAY unread. nghttp2 ignores new streams after a GOAWAY, so the grace costs little.
+    // destroy() gets an error, not undefined: its first parameter defaults to NO_ERROR, which would override the code.
+    s.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+    setTimeout(() => s.destroy(new Error('the client reset streams too fast'), NGHTTP2_ENHANCE_YOUR_CALM), GOAWAY_GRACE_MS).unref();
+  }
+
+  /** The session's reset counters, started afresh once RESET_WINDOW_MS has passed. */
+  private resetWindow(state: SessionState): SessionState {
+    const now = this.r.now();
+    if (now - state.resetWindowStart >= RESET_WINDOW_MS) {
+      state.resetWindowStart = now;
+      state.opened = 0;
+      state.resets = 0;
+    }
+    return state;
   }
 
   /** GOAWAY: no new streams; the session closes once its open streams are answered. */

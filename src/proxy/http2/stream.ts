@@ -37,6 +37,8 @@ export class H2StreamDownstream implements Downstream {
   private trailersWanted = false;
   /** The head went out with END_STREAM. */
   private endedByHead = false;
+  /** The proxy reset this stream itself: its 'aborted' is not the client's doing (see Http2Front's reset guard). */
+  public resetByProxy = false;
 
   public constructor(
     private readonly r: Router,
@@ -138,7 +140,7 @@ export class H2StreamDownstream implements Downstream {
       st.respond(h, { endStream: end, waitForTrailers: this.trailersWanted });
     } catch (err) {
       this.r.log.debug('could not send a response head to an HTTP/2 client', { error: (err as Error).message });
-      st.close(NGHTTP2_INTERNAL_ERROR);
+      this.reset();
       return false;
     }
     return true;
@@ -164,7 +166,7 @@ export class H2StreamDownstream implements Downstream {
         try {
           st.sendTrailers(t);
         } catch {
-          st.close(NGHTTP2_INTERNAL_ERROR);
+          this.reset();
         }
       });
     }
@@ -179,7 +181,12 @@ export class H2StreamDownstream implements Downstream {
   }
 
   public abort(): void {
-    if (!this.stream.destroyed) this.stream.close(NGHTTP2_INTERNAL_ERROR);
+    if (!this.stream.destroyed) this.reset();
+  }
+
+  private reset(): void {
+    this.resetByProxy = true;
+    this.stream.close(NGHTTP2_INTERNAL_ERROR);
   }
 
   public tunnel(socket: net.Socket): void {

@@ -67,6 +67,8 @@ export class PooledSession {
 
 export class H2Pools implements UpstreamPool {
   private readonly sessions = new Map<UpstreamEndpoint, PooledSession[]>();
+  /** The stream limit each endpoint last announced: new sessions to it start with it. */
+  private readonly knownMaxStreams = new WeakMap<UpstreamEndpoint, number>();
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => number;
   public readonly scheme: 'http' | 'https';
@@ -102,6 +104,22 @@ export class H2Pools implements UpstreamPool {
     else ps.waiters.push(owner);
   }
 
+  /** The waiters of a session that just learned its stream limit: those above it go to another session. */
+  private dispatch(ps: PooledSession): void {
+    const waiters = ps.waiters;
+    ps.waiters = [];
+    const room = Math.max(0, ps.maxStreams - (ps.active - waiters.length));
+    for (let i = 0; i < waiters.length; i++) {
+      const w = waiters[i];
+      if (i < room) {
+        w.onConnected(new H2Stream(this, ps, w));
+      } else {
+        ps.active--;
+        this.acquire(ps.ep, w);
+      }
+    }
+  }
+
   private open(ep: UpstreamEndpoint): PooledSession {
     const host = net.isIPv6(ep.address) ? `[${ep.address}]` : ep.address;
     const connect = this.o.connect;
@@ -111,22 +129,24 @@ export class H2Pools implements UpstreamPool {
       ...(connect ? { createConnection: () => connect(ep) } : {}),
     });
     const ps = new PooledSession(ep, session, this.now());
+    ps.maxStreams = this.knownMaxStreams.get(ep) ?? ASSUMED_MAX_STREAMS;
     ps.lastPingAt = ps.idleSince;
     const connectTimer = setTimeout(() => {
       ps.error = `no connection within ${this.o.timeouts.connectMs} ms`;
       session.destroy();
     }, this.o.timeouts.connectMs);
     connectTimer.unref();
-    session.on('connect', () => {
-      clearTimeout(connectTimer);
-      ps.connected = true;
-      session.setLocalWindowSize(WINDOW);
-      const waiters = ps.waiters;
-      ps.waiters = [];
-      for (const w of waiters) w.onConnected(new H2Stream(this, ps, w));
-    });
-    session.on('remoteSettings', (s: http2.Settings) => {
-      ps.maxStreams = Math.max(1, Math.min(s.maxConcurrentStreams ?? 1_000, 1_000));
+    // Streams wait for the endpoint's SETTINGS, not just the TCP connect: until then its stream limit is unknown,
+    // and streams opened above it are refused (an endpoint allowing 2 refused 8 of a burst of 10).
+    session.on('remoteSettings', (st: http2.Settings) => {
+      ps.maxStreams = Math.max(1, Math.min(st.maxConcurrentStreams ?? 1_000, 1_000));
+      this.knownMaxStreams.set(ep, ps.maxStreams);
+      if (!ps.connected && !session.destroyed) {
+        clearTimeout(connectTimer);
+        ps.connected = true;
+        session.setLocalWindowSize(WINDOW);
+        this.dispatch(ps);
+      }
     });
     session.on('goaway', (_code: number, last: number) => {
       ps.draining = true;

@@ -16,7 +16,7 @@ import { Framing } from './connection-owner';
 import { ChunkedDecoder } from './dechunk';
 import type { H2Pools, PooledSession } from './h2-pool';
 
-const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, HTTP2_HEADER_STATUS } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM, HTTP2_HEADER_STATUS } = http2.constants;
 const END_STREAM = 0x1;
 
 export class H2Stream implements UpstreamConnection, Expiring {
@@ -29,6 +29,7 @@ export class H2Stream implements UpstreamConnection, Expiring {
   private finished = false;
   private paused = false;
   private isHead = false;
+  private trailersSeen = false;
 
   public constructor(
     private readonly pool: H2Pools,
@@ -66,10 +67,15 @@ export class H2Stream implements UpstreamConnection, Expiring {
       }
     });
     st.on('trailers', (headers) => {
+      this.trailersSeen = true;
       if (!this.finished) this.owner.onResponseTrailers(flatten(headers));
     });
     st.on('end', () => {
       if (this.finished || !this.responded) return;
+      // Node also ends the readable side of a stream its peer never finished (the session died mid-response): that
+      // stream is already closed with an error code, and 'close' reports it as a reset, not a complete answer.
+      const code = st.rstCode;
+      if (!this.trailersSeen && st.closed && code !== undefined && code !== NGHTTP2_NO_ERROR) return;
       this.end();
       this.owner.onResponseEnd();
     });
