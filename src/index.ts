@@ -8,18 +8,25 @@
  */
 export { Algorithm } from './constructs/algorithm';
 export type { ConsistentHashOptions, LeastUtilizationOptions, PeakEwmaOptions, WeightedRoundRobinOptions } from './constructs/algorithm';
+export { AppIngress } from './constructs/app-ingress';
+export type { AppIngressProps, IngressOptions } from './constructs/app-ingress';
 export { AppSecret } from './constructs/app-secret';
+export type { AppSecretValuesOptions } from './constructs/app-secret';
 export { AppService } from './constructs/app-service';
 export type { AppServicePort, AppServiceProps, ClientServiceOptions } from './constructs/app-service';
 export { AppSubset } from './constructs/app-subset';
 export type { AppSubsetProps, AutoscalingOptions, DisruptionBudgetOptions, SpreadOptions, SubsetOptions } from './constructs/app-subset';
+export { BackendTls } from './constructs/backend-tls';
+export type { BackendTlsOptions } from './constructs/backend-tls';
 export { Discovery } from './constructs/discovery';
 export type { DiscoveryBinding } from './constructs/discovery';
-export { ExternalTrafficPolicy, SessionAffinity, UnhealthyPodEvictionPolicy } from './constructs/enums';
+export { ExternalTrafficPolicy, SessionAffinity, TlsVersion, UnhealthyPodEvictionPolicy } from './constructs/enums';
 export { PropsError } from './constructs/errors';
 export type { PropsErrorCode } from './constructs/errors';
 export { Gateway } from './constructs/gateway';
 export type { GatewayMetricsOptions, GatewayOptions, GatewayProps } from './constructs/gateway';
+export { GatewayTls } from './constructs/gateway-tls';
+export type { GatewayTlsOptions } from './constructs/gateway-tls';
 export type { MigrationJobOptions, SmokeTestOptions } from './constructs/jobs';
 export { LoadBalancedApp } from './constructs/load-balanced-app';
 export type { LoadBalancedAppProps } from './constructs/load-balanced-app';
@@ -38,6 +45,7 @@ export type {
   ResolvedAppProps,
   ResolvedAutoscaling,
   ResolvedGateway,
+  ResolvedGatewayTls,
   ResolvedMigration,
   ResolvedProxy,
   ResolvedSmokeTest,

@@ -1,13 +1,16 @@
 /**
- * The example app that `npm run synth` (`cdk8s synth`, i.e. `node lib/main.js`) writes to dist/:
- * a hello-world web app behind a peak-EWMA gateway, a consumer with a sidecar, a migration Job and a smoke test.
+ * The example apps that `npm run synth` (`cdk8s synth`, i.e. `node lib/main.js`) writes to dist/, one file each:
+ * - hello: a web app behind a peak-EWMA gateway, a consumer with a sidecar, a migration Job and a smoke test;
+ * - greeter: a gRPC service behind the gateway, every call balanced on its own, with gRPC health checks and an
+ *   Ingress (and TLS at the gateway when given one);
+ * - cache: Redis over TCP, connections balanced by least connections.
  */
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, Chart, ChartProps, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { Algorithm, AppSecret, LoadBalancedApp } from './index';
+import { Algorithm, AppSecret, GatewayTls, LoadBalancedApp, Protocol } from './index';
 
 /** The showcase: everything a typical app needs, in one chart. */
 export class HelloChart extends Chart {
@@ -53,9 +56,76 @@ export class HelloChart extends Chart {
   }
 }
 
+/** Props of {@link GreeterChart}. */
+export interface GreeterChartProps extends ChartProps {
+  /**
+   * TLS at the gateway, e.g. `GatewayTls.fromSecret('greeter-tls')` for a Secret cert-manager makes.
+   * @default - none: clients speak h2c (plain-text HTTP/2), as the Ingress controller does inside the cluster
+   */
+  readonly tls?: GatewayTls;
+}
+
+/**
+ * gRPC behind the gateway. kube-proxy balances connections, and a gRPC client sends every call over one connection,
+ * so without the gateway one pod takes all of a client's calls; the gateway balances each call (each HTTP/2 stream).
+ * podinfo serves gRPC on 9999 with grpc.health.v1 for the service "podinfo".
+ */
+export class GreeterChart extends Chart {
+  public readonly app: LoadBalancedApp;
+
+  constructor(scope: Construct, id: string, props: GreeterChartProps = {}) {
+    super(scope, id, props);
+    this.app = new LoadBalancedApp(this, 'greeter', {
+      name: 'greeter',
+      container: {
+        image: 'ghcr.io/stefanprodan/podinfo:6.7.1',
+        command: ['./podinfo', '--port=9898', '--grpc-port=9999', '--grpc-service-name=podinfo', '--level=info'],
+        ports: [
+          { name: 'grpc', number: 9999 },
+          { name: 'http', number: 9898 },
+        ],
+      },
+      balancedPort: 'grpc',
+      replicas: 3,
+      protocol: Protocol.grpc(),
+      algorithm: Algorithm.powerOfTwoChoices(),
+      healthCheck: { grpcService: 'podinfo', interval: Duration.seconds(5) },
+      retries: { attempts: 2, retryOn: ['connect-failure', 'unavailable'] },
+      // Clients behind one L4 VIP reconnect now and then, and so spread over the gateway's proxies after a scale-out.
+      gateway: { replicas: 2, tls: props.tls, maxConnectionAge: Duration.minutes(5) },
+      ingress: { host: 'greeter.example.com', ingressClassName: 'nginx' },
+    });
+  }
+}
+
+/** Redis over TCP: each connection goes to the replica with the fewest open connections. */
+export class CacheChart extends Chart {
+  public readonly app: LoadBalancedApp;
+
+  constructor(scope: Construct, id: string, props: ChartProps = {}) {
+    super(scope, id, props);
+    this.app = new LoadBalancedApp(this, 'cache', {
+      name: 'cache',
+      container: {
+        image: 'redis:7.4.1-alpine',
+        // A read-only root filesystem: no snapshots, no append-only file (a cache, not a store).
+        command: ['redis-server', '--save', '', '--appendonly', 'no'],
+        ports: [{ name: 'redis', number: 6379 }],
+      },
+      replicas: 3,
+      protocol: Protocol.tcp(),
+      algorithm: Algorithm.leastConnections(),
+      healthCheck: { interval: Duration.seconds(5) }, // a TCP connect
+      timeouts: { connect: Duration.seconds(1), idle: Duration.minutes(10) },
+    });
+  }
+}
+
 /** Builds the example's charts into `app`. */
 export function buildApp(app: App): void {
   new HelloChart(app, 'hello');
+  new GreeterChart(app, 'greeter');
+  new CacheChart(app, 'cache');
 }
 
 /**

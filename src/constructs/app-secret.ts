@@ -6,6 +6,16 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { sha256 } from './internal/proxy-bundle';
 
+/** Options of {@link AppSecret.fromValues}. */
+export interface AppSecretValuesOptions {
+  /**
+   * The Secret's `type`, e.g. `kubernetes.io/tls` for a certificate and key under `tls.crt` and `tls.key`, which
+   * `GatewayTls.fromAppSecret` requires (the API server then refuses the Secret without both keys).
+   * @default - none (Kubernetes' Opaque)
+   */
+  readonly type?: string;
+}
+
 /** Where the app's secret values come from. The app reads them as environment variables through `envFrom`. */
 export class AppSecret {
   /**
@@ -15,8 +25,8 @@ export class AppSecret {
    * another tool (External Secrets, Sealed Secrets, SOPS). Values never appear anywhere but in that Secret; pods
    * roll when they change, through a hash in the checksum annotation.
    */
-  public static fromValues(values: Record<string, string>): AppSecret {
-    return new AppSecret({ ...values }, undefined);
+  public static fromValues(values: Record<string, string>, options: AppSecretValuesOptions = {}): AppSecret {
+    return new AppSecret({ ...values }, undefined, undefined, options.type);
   }
 
   /**
@@ -33,6 +43,8 @@ export class AppSecret {
     /** Name of an existing Secret, if any. */
     public readonly existingName: string | undefined,
     private readonly rolloutToken?: string,
+    /** The Secret's `type` (inline values only), e.g. `kubernetes.io/tls`; undefined writes none (Opaque). */
+    public readonly type?: string,
   ) {}
 
   /** What goes into the pods' checksum: a hash of the values, never the values. */
@@ -49,7 +61,7 @@ export class AppSecret {
   /** Creates (for inline values) or references the Secret. */
   public bind(scope: Construct, name: string, namespace: string | undefined): kplus.ISecret {
     if (this.existingName !== undefined) return kplus.Secret.fromSecretName(scope, 'Secret', this.existingName);
-    const secret = new kplus.Secret(scope, 'Secret', { metadata: { name, namespace } });
+    const secret = new kplus.Secret(scope, 'Secret', { metadata: { name, namespace }, type: this.type });
     const data: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.values ?? {})) data[k] = Buffer.from(v, 'utf8').toString('base64');
     // cdk8s-plus writes only stringData; the documented form is data.

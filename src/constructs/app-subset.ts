@@ -9,7 +9,7 @@ import type { DiscoveryBinding } from './discovery';
 import { guarded } from './internal/checks';
 import { DEFAULTS } from './internal/defaults';
 import { LABELS, subsetLabels } from './internal/labels';
-import { mountTmp, podApiAccess, restrictedContainer } from './internal/security';
+import { mountTmp, podApiAccess, podSpecPointer, restrictedContainer } from './internal/security';
 import { createWorkload, podMetadata } from './internal/workloads';
 import { PodDisruptionBudget } from './pod-disruption-budget';
 import type { ResolvedAppProps, ResolvedSubset } from './resolved-props';
@@ -189,6 +189,10 @@ export class AppSubset extends Construct {
     for (const [k, v] of Object.entries(labels)) svc.selectLabel(k, v);
     // Explicit: DNS must return only ready pods, so the balancer never picks a pod that is starting or draining.
     ApiObject.of(svc).addJsonPatch(JsonPatch.add('/spec/publishNotReadyAddresses', false));
+    // What the proxy speaks to the pods, for meshes that read it (cdk8s-plus-27's Service ports have no field for it).
+    const appProtocol = app.protocol.appProtocol(app.backendTls !== undefined);
+    const index = app.ports.findIndex((p) => p.name === app.balancedPort.name);
+    if (appProtocol !== undefined) ApiObject.of(svc).addJsonPatch(JsonPatch.add(`/spec/ports/${index}/appProtocol`, appProtocol));
     return svc;
   }
 
@@ -197,7 +201,10 @@ export class AppSubset extends Construct {
     const port = app.balancedPort.number;
     const probe = (period: number, failures: number) => {
       const options = { port, periodSeconds: Duration.seconds(period), failureThreshold: failures };
-      return app.probePath === undefined ? kplus.Probe.fromTcpSocket(options) : kplus.Probe.fromHttpGet(app.probePath, options);
+      if (app.probePath === undefined) return kplus.Probe.fromTcpSocket(options);
+      // The kubelet does not verify the pod's certificate: the HTTPS scheme is enough for a TLS port.
+      const scheme = app.backendTls ? kplus.ConnectionScheme.HTTPS : undefined;
+      return kplus.Probe.fromHttpGet(app.probePath, { ...options, scheme });
     };
     const env: Record<string, kplus.EnvValue> = { ...(app.container.envVariables ?? {}) };
     for (const [k, v] of Object.entries(subset.env)) env[k] = kplus.EnvValue.fromValue(v);
@@ -218,5 +225,23 @@ export class AppSubset extends Construct {
       },
     });
     mountTmp(this.workload, container, 'tmp');
+    this.useGrpcProbes(app);
+  }
+
+  /**
+   * A gRPC app checked by grpc.health.v1 gets the kubelet's gRPC probes (GA in 1.27) for the same service instead of
+   * TCP connects, unless its pods serve TLS (the kubelet's gRPC probe speaks h2c only) or it sets its own probes.
+   * cdk8s-plus-27 cannot write a gRPC probe, hence the patch of the app container (the first).
+   */
+  private useGrpcProbes(app: ResolvedAppProps): void {
+    if (app.protocol.kind !== 'grpc' || app.healthCheck === undefined || app.backendTls !== undefined) return;
+    const obj = ApiObject.of(this.workload);
+    const service = app.healthCheck.grpcService ? { service: app.healthCheck.grpcService } : {};
+    const given = { readinessProbe: app.container.readiness, livenessProbe: app.container.liveness, startupProbe: app.container.startup };
+    for (const [field, own] of Object.entries(given)) {
+      if (own !== undefined) continue;
+      const at = `${podSpecPointer(obj.kind)}/containers/0/${field}`;
+      obj.addJsonPatch(JsonPatch.remove(`${at}/tcpSocket`), JsonPatch.add(`${at}/grpc`, { port: app.balancedPort.number, ...service }));
+    }
   }
 }

@@ -26,3 +26,11 @@ export enum UnhealthyPodEvictionPolicy {
   /** Unready pods may always be evicted, so a broken rollout never blocks a node drain. */
   ALWAYS_ALLOW = 'AlwaysAllow',
 }
+
+/** The oldest TLS version a client may use at the gateway. TLS 1.0 and 1.1 are never offered (RFC 8996). */
+export enum TlsVersion {
+  /** TLS 1.2 and 1.3. */
+  TLS_1_2 = 'TLSv1.2',
+  /** TLS 1.3 only. */
+  TLS_1_3 = 'TLSv1.3',
+}

@@ -1,6 +1,6 @@
 /**
  * Gateway: a Deployment of proxies in front of the app, with its config, its disruption budget and the client-facing
- * Service, its optional autoscaler, and where Prometheus finds its metrics. Later also its TLS.
+ * Service, its optional autoscaler, where Prometheus finds its metrics, and its TLS.
  */
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
@@ -9,12 +9,15 @@ import type { ProxyConfig } from '../config';
 import { AppService } from './app-service';
 import type { AutoscalingOptions } from './app-subset';
 import type { DiscoveryBinding } from './discovery';
+import type { GatewayTls } from './gateway-tls';
 import { serializeConfig } from './internal/balancer-config';
 import { createClientService } from './internal/client-service';
 import { HashedConfigMap } from './internal/hashed-config-map';
 import { addScrapeAnnotations, PodMonitor } from './internal/observability';
 import { accessLabel, componentLabels, LABELS } from './internal/labels';
-import { ADMIN_PORT_NAME, addProxyContainer, CONFIG_KEY, proxyChecksum, proxyGracePeriodSeconds } from './internal/proxy-container';
+import {
+  ADMIN_PORT_NAME, addProxyContainer, backendCaMounts, CONFIG_KEY, gatewayTlsMount, proxyChecksum, proxyGracePeriodSeconds,
+} from './internal/proxy-container';
 import { ProxyBundle } from './internal/proxy-bundle';
 import { podApiAccess } from './internal/security';
 import { createWorkload } from './internal/workloads';
@@ -46,6 +49,21 @@ export interface GatewayOptions {
    * @default - none: `replicas` proxies
    */
   readonly autoscaling?: AutoscalingOptions;
+  /**
+   * TLS at the gateway: the proxies terminate TLS (ALPN h2 and http/1.1) with the certificate and key of a
+   * `kubernetes.io/tls` Secret, mounted read-only, and pick up a rotated pair without a restart. Not for
+   * Protocol.tcp(), which passes bytes (and a client's TLS) through untouched.
+   * @default - none: plain text (h2c and HTTP/1.1)
+   */
+  readonly tls?: GatewayTls;
+  /**
+   * Close each client connection after about this age (HTTP/2: GOAWAY, then the client reconnects; HTTP/1.1:
+   * `Connection: close` on the next answer), shortened by up to 10 % at random so clients do not reconnect in step.
+   * Clients that reach the gateway through one L4 VIP (kube-proxy, a cloud load balancer) then spread over the
+   * gateway's proxies again after a scale-out. Not for Protocol.tcp().
+   * @default - none: connections live as long as client and idle timeout allow
+   */
+  readonly maxConnectionAge?: Duration;
   /**
    * Where Prometheus finds the proxies' /metrics, served on the admin port (named `admin`).
    * @default - a metrics Service and prometheus.io annotations; no PodMonitor
@@ -114,6 +132,8 @@ export class Gateway extends Construct {
   public readonly metricsService?: AppService;
   /** The client-facing Service, which selects the gateway's pods. */
   public readonly service: AppService;
+  /** The TLS Secret the chart creates from `GatewayTls.fromAppSecret(AppSecret.fromValues(...))`, if any. */
+  public readonly tlsSecret?: kplus.ISecret;
   private readonly bundle: ProxyBundle;
 
   constructor(scope: Construct, id: string, props: GatewayProps) {
@@ -123,6 +143,8 @@ export class Gateway extends Construct {
     const config = new HashedConfigMap(this, 'Config', `${app.name}-lb-gateway`, app.objectNamespace, { [CONFIG_KEY]: serializeConfig(props.config) });
     this.configMap = config.configMap;
     this.bundle = ProxyBundle.forApp(this, app);
+    // Not in the checksum: the proxy reloads a changed pair from the mounted files, so a rotation rolls no pod.
+    this.tlsSecret = gateway.tls?.appSecret?.bind(this, gateway.tls.secretName, app.objectNamespace);
     this.checksum = proxyChecksum(config, this.bundle);
     const labels = componentLabels(app.name, 'gateway');
     this.deployment = this.createDeployment(props, labels);
@@ -144,7 +166,7 @@ export class Gateway extends Construct {
     const port = app.balancedPort;
     const nodePort = app.service.nodePorts?.[port.name];
     this.service = createClientService(this, app, labels, [
-      { name: port.name, port: port.number, targetPort: gateway.port, nodePort, appProtocol: app.protocol.appProtocol },
+      { name: port.name, port: port.number, targetPort: gateway.port, nodePort, appProtocol: app.protocol.appProtocol(gateway.tls !== undefined) },
     ]);
   }
 
@@ -195,8 +217,9 @@ export class Gateway extends Construct {
       resources: app.proxy.resources,
       adminPort: app.proxy.adminPort,
       listenerPort: gateway.port,
-      listenerPortName: app.protocol.portName,
+      listenerPortName: app.protocol.listenerPortName(gateway.tls !== undefined),
       adminPortName: ADMIN_PORT_NAME,
+      mounts: [...(gateway.tls ? [gatewayTlsMount(gateway.tls.secretName)] : []), ...backendCaMounts(app.backendTls)],
     });
     deployment.podMetadata.addLabel(accessLabel(app.name), 'true');
     deployment.podMetadata.addAnnotation(LABELS.checksum, this.checksum);

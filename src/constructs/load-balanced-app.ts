@@ -5,24 +5,24 @@
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import type { DiscoverySourceInput, ProxyConfig } from '../config';
+import type { ProxyConfig } from '../config';
 import type { Algorithm } from './algorithm';
 import type { AppSecret } from './app-secret';
+import type { AppIngress, IngressOptions } from './app-ingress';
+import type { BackendTls } from './backend-tls';
 import type { AppService, ClientServiceOptions } from './app-service';
-import { AppSubset } from './app-subset';
-import type { AutoscalingOptions, DisruptionBudgetOptions, SpreadOptions, SubsetOptions } from './app-subset';
+import { AppSubset, type AutoscalingOptions, type DisruptionBudgetOptions, type SpreadOptions, type SubsetOptions } from './app-subset';
 import type { Discovery } from './discovery';
-import { Gateway } from './gateway';
-import type { GatewayOptions } from './gateway';
-import { buildBalancerConfig, serializeConfig } from './internal/balancer-config';
+import { Gateway, type GatewayOptions } from './gateway';
+import { buildBalancerConfig, gatewayListener, serializeConfig } from './internal/balancer-config';
 import { guarded, invalid } from './internal/checks';
 import { claimAppName } from './internal/duplicates';
-import { createClientService } from './internal/client-service';
+import { appClientPorts, createAppIngress, createClientService } from './internal/client-service';
 import { DEFAULTS } from './internal/defaults';
 import { HashedConfigMap } from './internal/hashed-config-map';
 import { createMigrationJob, createSmokeJob, JobSpec } from './internal/jobs';
 import { accessLabel, Component, componentLabels, LABELS } from './internal/labels';
-import { CONFIG_KEY, proxyChecksum } from './internal/proxy-container';
+import { backendCaMounts, CONFIG_KEY, proxyChecksum } from './internal/proxy-container';
 import { ProxyBundle, sha256 } from './internal/proxy-bundle';
 import { resolveLoadBalancedAppProps } from './internal/resolve';
 import { injectSidecar } from './internal/sidecar';
@@ -122,10 +122,20 @@ export interface LoadBalancedAppProps {
    */
   readonly trafficSplit?: Record<string, number>;
   /**
-   * The protocol the proxy speaks to clients: it names the listener port and the client Service's `appProtocol`.
+   * The balanced port's protocol (HTTP/1.1 pods, HTTP/2 pods, gRPC, TCP): the listener, its port name, `appProtocol`.
    * @default Protocol.http()
    */
   readonly protocol?: Protocol;
+  /**
+   * TLS from the proxies to the pods (CA bundle, server name); the balanced port's probes then use HTTPS. Not for TCP.
+   * @default - none: plain text to the pods
+   */
+  readonly backendTls?: BackendTls;
+  /**
+   * An Ingress (networking.k8s.io/v1) to the client-facing Service, for an ingress controller. Not for TCP.
+   * @default - none
+   */
+  readonly ingress?: IngressOptions;
   /**
    * How the proxy finds each subset's pods.
    * @default Discovery.dns()
@@ -241,8 +251,10 @@ export class LoadBalancedApp extends Construct {
   public readonly gateway?: Gateway;
   /** The client-facing Service: the gateway's, or the app's when there is no gateway. */
   public readonly service: AppService;
-  /** URL a consumer calls through its sidecar, with the default sidecar port. */
+  /** What a consumer calls through its sidecar, with the default sidecar port: a URL for HTTP, `host:port` for gRPC and TCP. */
   public readonly sidecarUrl: string;
+  /** The Ingress to the client-facing Service, when `ingress` is set. */
+  public readonly ingress?: AppIngress;
   public readonly networkPolicy: kplus.NetworkPolicy;
   public readonly migrationJob?: kplus.Job;
   public readonly smokeTestJob?: kplus.Job;
@@ -259,7 +271,7 @@ export class LoadBalancedApp extends Construct {
     this.algorithm = p.algorithm;
     this.balancedPort = p.balancedPort;
     this.ports = p.ports;
-    this.sidecarUrl = `http://127.0.0.1:${DEFAULTS.ConsumerOptions.port}`;
+    this.sidecarUrl = p.protocol.sidecarAddress(DEFAULTS.ConsumerOptions.port);
     // The order of creation is the order of the objects in the YAML (Jobs aside, which follow their dependencies).
     const env = this.createAppEnv(p);
     this.subsets = p.subsets.map((subset) => new AppSubset(this, subset.id, { app: p, subset, envFrom: env.envFrom, checksum: env.checksum }));
@@ -268,7 +280,8 @@ export class LoadBalancedApp extends Construct {
     const discovery = this.subsets.map((s) => s.discovery);
     this.gateway = p.gateway && new Gateway(this, 'Gateway', { app: p, gateway: p.gateway, config, discovery });
     const smoke = p.smokeTest && this.smokeProxy(p, config);
-    this.service = this.gateway?.service ?? createClientService(this, p, componentLabels(p.name, 'app'), this.appServicePorts(p));
+    this.service = this.gateway?.service ?? createClientService(this, p, componentLabels(p.name, 'app'), appClientPorts(p));
+    this.ingress = p.ingress && createAppIngress(this, p, p.ingress, this.service.name, this.gateway ? p.gateway?.tls !== undefined : p.backendTls !== undefined);
     this.networkPolicy = new kplus.NetworkPolicy(this, 'NetworkPolicy', {
       metadata: { name: `${p.name}-app`, namespace: p.objectNamespace },
       selector: kplus.Pods.select(this, 'AppPods', { labels: componentLabels(p.name, 'app') }),
@@ -293,7 +306,7 @@ export class LoadBalancedApp extends Construct {
   }
 
   /**
-   * Injects a sidecar proxy into `consumer`, which then calls the app at the returned URL (`http://127.0.0.1:<port>`).
+   * Injects a sidecar proxy into `consumer`, which then calls the app at the returned URL (`http://127.0.0.1:<port>`; `127.0.0.1:<port>` for gRPC and TCP).
    * Works with Deployments, StatefulSets, DaemonSets, Jobs and Pods of cdk8s-plus in the app's namespace.
    *
    * It adds the `lb-<app>` container with its volumes, the access label the app's NetworkPolicy admits, a checksum
@@ -318,10 +331,6 @@ export class LoadBalancedApp extends Construct {
     this.allowFrom(peer, [this.balancedPort.number]);
   }
 
-  private get sources(): DiscoverySourceInput[] {
-    return this.subsets.map((s) => s.discovery.source);
-  }
-
   private createAppEnv(p: ResolvedAppProps): AppEnv {
     const config = p.config ? new HashedConfigMap(this, 'Config', `${p.name}-config`, p.objectNamespace, p.config) : undefined;
     const secret = p.secret?.bind(this, `${p.name}-secret`, p.objectNamespace);
@@ -332,19 +341,21 @@ export class LoadBalancedApp extends Construct {
   }
 
   /** The config on the gateway's listener (also the smoke test's): validated here, once. */
-  private buildConfig(p: ResolvedAppProps): ProxyConfig {
-    return buildBalancerConfig(this, p, this.sources, {
-      listener: p.protocol.listener('0.0.0.0', p.gateway?.port ?? DEFAULTS.GatewayOptions.port),
+  private buildConfig(p: ResolvedAppProps, withTls = true): ProxyConfig {
+    return buildBalancerConfig(this, p, this.subsets.map((s) => s.discovery.source), {
+      listener: gatewayListener(p, p.gateway, withTls),
       adminPort: p.proxy.adminPort,
       portProp: 'gateway.port',
       adminPortProp: 'proxy.adminPort',
     });
   }
 
+  /** The smoke test runs the gateway's config; with gateway TLS one without it (it sends plain HTTP to itself). */
   private smokeProxy(p: ResolvedAppProps, config: ProxyConfig): SmokeProxy {
     const bundle = ProxyBundle.forApp(this, p);
-    if (this.gateway) return { configMap: this.gateway.configMap, checksum: this.gateway.checksum, bundle };
-    const configMap = new HashedConfigMap(this, 'GatewayConfig', `${p.name}-lb-gateway`, p.objectNamespace, { [CONFIG_KEY]: serializeConfig(config) });
+    if (this.gateway && !p.gateway?.tls) return { configMap: this.gateway.configMap, checksum: this.gateway.checksum, bundle };
+    const [id, suffix, own] = this.gateway ? ['SmokeConfig', 'smoke', this.buildConfig(p, false)] : ['GatewayConfig', 'gateway', config];
+    const configMap = new HashedConfigMap(this, id, `${p.name}-lb-${suffix}`, p.objectNamespace, { [CONFIG_KEY]: serializeConfig(own) });
     return { configMap: configMap.configMap, checksum: proxyChecksum(configMap, bundle), bundle };
   }
 
@@ -368,15 +379,11 @@ export class LoadBalancedApp extends Construct {
       this,
       { ...spec, labels: { ...spec.labels, [accessLabel(p.name)]: 'true' } },
       smokeTest,
-      { config: smoke.configMap, bundle: smoke.bundle, image, resources, adminPort, listenerPort: config.listener.port },
+      { config: smoke.configMap, bundle: smoke.bundle, image, resources, adminPort, listenerPort: config.listener.port, mounts: backendCaMounts(p.backendTls) },
       this.subsets.map((s) => s.discovery),
     );
     for (const w of [...this.subsets.map((s) => s.workload), ...(this.gateway ? [this.gateway.deployment] : [])]) job.node.addDependency(w);
     return job;
-  }
-
-  private appServicePorts(p: ResolvedAppProps) {
-    return p.ports.map((port) => ({ name: port.name, port: port.number, targetPort: port.number, nodePort: p.service.nodePorts?.[port.name] }));
   }
 
   private jobSpec(suffix: string, component: Component, checksum: string, nameHash: string): JobSpec {

@@ -47,13 +47,23 @@ export interface ProxyOptions {
   readonly accessLog?: boolean;
 }
 
-/** Active HTTP health checks by the proxy. */
+/**
+ * Active health checks by the proxy: an HTTP GET of `path` (Protocol.http() and http2()), the standard
+ * `grpc.health.v1.Health/Check` of `grpcService` (Protocol.grpc()), or a TCP connect (Protocol.tcp()).
+ */
 export interface HealthCheckOptions {
   /**
-   * Path checked on each endpoint; also the path of the app's default readiness and liveness probes.
-   * @default '/'
+   * Path checked on each endpoint (HTTP protocols); with Protocol.http() also the path of the app's default readiness
+   * and liveness probes. gRPC and TCP apps refuse it: use `grpcService`, or nothing for a TCP connect.
+   * @default '/' - for Protocol.http() and http2()
    */
   readonly path?: string;
+  /**
+   * Protocol.grpc() only: the service name sent in `grpc.health.v1.Health/Check`, e.g. `helloworld.Greeter`; `''`
+   * asks about the server as a whole. The app's default probes then are the kubelet's gRPC probes for it.
+   * @default - the server as a whole ('')
+   */
+  readonly grpcService?: string;
   /**
    * Time between two checks of one endpoint.
    * @default Duration.seconds(5)
@@ -108,10 +118,11 @@ export interface RetryOptions {
    */
   readonly attempts?: number;
   /**
-   * Outcomes that are retried.
-   * @default ['connect-failure', 'reset', '502', '503', '504']
+   * Outcomes that are retried; `unavailable` is gRPC's UNAVAILABLE, retried only before a response message reached
+   * the client.
+   * @default ['connect-failure', 'reset', '502', '503', '504', 'unavailable']
    */
-  readonly retryOn?: Array<'connect-failure' | 'reset' | '502' | '503' | '504'>;
+  readonly retryOn?: Array<'connect-failure' | 'reset' | '502' | '503' | '504' | 'unavailable'>;
   /**
    * Retries as a share of live requests.
    * @default 0.2

@@ -11,6 +11,9 @@ import * as kplus from 'cdk8s-plus-27';
 import type { Algorithm } from './algorithm';
 import type { ClientServiceOptions } from './app-service';
 import type { AppSecret } from './app-secret';
+import type { IngressOptions } from './app-ingress';
+import type { BackendTls } from './backend-tls';
+import type { TlsVersion } from './enums';
 import type { DisruptionBudgetOptions, SpreadOptions } from './app-subset';
 import type { Discovery } from './discovery';
 import type { Protocol } from './protocol';
@@ -60,12 +63,26 @@ export interface ResolvedGateway {
   readonly port: number;
   readonly maxUnavailable: number;
   readonly autoscaling?: ResolvedAutoscaling;
+  /** TLS at the gateway, resolved; undefined for plain text. */
+  readonly tls?: ResolvedGatewayTls;
+  /** The client connections' age limit; undefined for none. */
+  readonly maxConnectionAge?: Duration;
   readonly metrics: {
     readonly service: boolean;
     readonly scrapeAnnotations: boolean;
     readonly podMonitor: boolean;
     readonly podMonitorLabels: Readonly<Record<string, string>>;
   };
+}
+
+/** TLS at the gateway, resolved. */
+export interface ResolvedGatewayTls {
+  /** The Secret mounted into the gateway's pods: the given one, or `<app>-gateway-tls` made from an AppSecret. */
+  readonly secretName: string;
+  /** The AppSecret whose values the chart writes into that Secret, if any. */
+  readonly appSecret?: AppSecret;
+  readonly minVersion: TlsVersion;
+  readonly reloadCheck: Duration;
 }
 
 /** How the proxy runs, resolved; the fields that live in the proxy config stay as given. */
@@ -136,8 +153,16 @@ export interface ResolvedAppProps {
   readonly protocol: Protocol;
   readonly discovery: Discovery;
   readonly healthCheck?: HealthCheckOptions;
-  /** Path of the app's httpGet probes: the health-check path; TCP probes when there is no health check. */
+  /**
+   * Path of the app's httpGet probes: the health-check path of a Protocol.http() app; TCP probes when there is no
+   * health check, and for the other protocols (the kubelet probes with HTTP/1.1, which h2c-only and gRPC pods refuse),
+   * except gRPC probes for a gRPC app with a health check.
+   */
   readonly probePath?: string;
+  /** TLS to the pods; undefined for plain text. */
+  readonly backendTls?: BackendTls;
+  /** The app's Ingress, with its path resolved; undefined for none. */
+  readonly ingress?: IngressOptions & { readonly path: string };
   readonly outlierDetection?: OutlierDetectionOptions;
   readonly retries?: RetryOptions;
   readonly timeouts?: TimeoutOptions;

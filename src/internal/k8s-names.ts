@@ -95,3 +95,43 @@ export function imageProblem(image: string): ImageProblem | undefined {
   if (!TAG.test(tag)) return 'malformed';
   return tag === 'latest' ? 'latest' : undefined;
 }
+
+const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+
+/**
+ * A qualified name (apimachinery's IsQualifiedName), as a Service port's `appProtocol` must be: an optional DNS-1123
+ * subdomain prefix and "/", then at most 63 alphanumerics, "-", "_" or ".", alphanumeric at both ends
+ * (`kubernetes.io/h2c`, `https`).
+ */
+export function qualifiedNameProblem(value: string): string | undefined {
+  const slash = value.lastIndexOf('/');
+  const prefix = slash >= 0 ? value.slice(0, slash) : undefined;
+  const name = slash >= 0 ? value.slice(slash + 1) : value;
+  if (!QUALIFIED_NAME.test(name) || name.length > MAX_LABEL_LENGTH) {
+    return 'must be a qualified name: an optional DNS-1123 subdomain and "/", then at most 63 alphanumerics, "-", "_" or ".", alphanumeric at both ends';
+  }
+  if (prefix !== undefined && dns1123SubdomainProblem(prefix) !== undefined) return 'must have a DNS-1123 subdomain as its prefix';
+  return undefined;
+}
+
+/**
+ * An Ingress rule's or TLS entry's host (networking/validation): a DNS-1123 subdomain, or one with a leading `*.`
+ * label; never an IP address.
+ */
+export function ingressHostProblem(host: string): string | undefined {
+  if (/^[0-9.]+$/.test(host) || host.includes(':')) return 'must be a DNS name, not an IP address';
+  const rest = host.startsWith('*.') ? host.slice(2) : host;
+  if (dns1123SubdomainProblem(rest) !== undefined) return 'must be a DNS-1123 subdomain (lowercase letters, digits, "-" and "."), optionally starting with "*."';
+  return undefined;
+}
+
+/**
+ * An Ingress path of pathType Prefix or Exact (networking/validation validateIngressHTTPPath): absolute, and without
+ * the segments the API server refuses because a controller could read them two ways.
+ */
+export function ingressPathProblem(path: string): string | undefined {
+  if (!path.startsWith('/')) return 'must be an absolute path, starting with "/"';
+  for (const bad of ['//', '/./', '/../', '%2f', '%2F']) if (path.includes(bad)) return `must not contain "${bad}"`;
+  for (const bad of ['/..', '/.']) if (path.endsWith(bad)) return `must not end with "${bad}"`;
+  return undefined;
+}

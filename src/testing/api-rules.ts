@@ -2,7 +2,10 @@
 // pkg/apis/core/validation (ValidateService, validateContainerPorts) and the controllers' own limits: a Service's
 // ports and type-dependent fields, session affinity, container ports, name lengths that depend on the kind, and
 // workload selectors (immutable) on labels that change with each release.
-import { dns1123LabelProblem, MAX_AFFINITY_SECONDS, NODE_PORT_RANGE, portNameProblem } from '../internal/k8s-names';
+import {
+  dns1035LabelProblem, dns1123LabelProblem, dns1123SubdomainProblem, ingressHostProblem, ingressPathProblem, MAX_AFFINITY_SECONDS,
+  NODE_PORT_RANGE, portNameProblem, qualifiedNameProblem,
+} from '../internal/k8s-names';
 import { asArr, asRec, asStr, asStrMap, containersOf, dig, keyPath, Manifest, podTemplateOf, Report } from './manifest';
 
 /** Runs every rule that applies to `m`. */
@@ -11,6 +14,8 @@ export function checkApiServerRules(m: Manifest, report: Report): void {
   if (m.kind === 'Deployment') checkRollingUpdate(m, report);
   if (m.kind === 'PodDisruptionBudget') checkPdb(m, report);
   if (m.kind === 'HorizontalPodAutoscaler') checkHpa(m, report);
+  if (m.kind === 'Ingress') checkIngress(m, report);
+  if (m.kind === 'Secret') checkSecret(m, report);
   checkNameLength(m, report);
   checkVolatileSelector(m, report);
   const t = podTemplateOf(m);
@@ -48,6 +53,11 @@ function checkService(m: Manifest, report: Report): void {
       report(m, 'SERVICE_PORT_INVALID', `${at}.targetPort`, 'a named targetPort must be an IANA service name: at most 15 lowercase letters, digits and "-", with a letter, no "--"', p.targetPort);
     }
     checkNodePort(m, type, p.nodePort, `${at}.nodePort`, report);
+    const appProtocol = asStr(p.appProtocol);
+    const appProblem = appProtocol === undefined ? undefined : qualifiedNameProblem(appProtocol);
+    if (appProblem !== undefined) {
+      report(m, 'SERVICE_PORT_INVALID', `${at}.appProtocol`, `${appProblem}, e.g. "kubernetes.io/h2c" or "https"`, appProtocol);
+    }
   });
   const clusterIP = asStr(spec.clusterIP);
   if (clusterIP === 'None' && (type === 'NodePort' || type === 'LoadBalancer')) {
@@ -162,5 +172,57 @@ function checkHpa(m: Manifest, report: Report): void {
   }
   if (typeof spec.maxReplicas === 'number' && spec.maxReplicas < min) {
     report(m, 'HPA_INVALID', 'spec.maxReplicas', `must be greater than or equal to minReplicas (${min})`, spec.maxReplicas);
+  }
+}
+
+/** networking/validation ValidateIngress: hosts, paths of pathType Prefix and Exact, backends, TLS hosts. */
+function checkIngress(m: Manifest, report: Report): void {
+  const spec = asRec(m.raw.spec) ?? {};
+  const className = asStr(spec.ingressClassName);
+  if (className !== undefined && dns1123SubdomainProblem(className) !== undefined) {
+    report(m, 'INGRESS_INVALID', 'spec.ingressClassName', `${dns1123SubdomainProblem(className)}; name an IngressClass`, className);
+  }
+  checkIngressBackend(m, asRec(spec.defaultBackend), 'spec.defaultBackend', report);
+  asArr(spec.rules).forEach((raw, i) => {
+    const rule = asRec(raw) ?? {};
+    const host = asStr(rule.host);
+    const hostProblem = host === undefined ? undefined : ingressHostProblem(host);
+    if (hostProblem !== undefined) report(m, 'INGRESS_INVALID', `spec.rules[${i}].host`, hostProblem, host);
+    asArr(dig(rule, 'http', 'paths')).forEach((rawPath, j) => {
+      const p = asRec(rawPath) ?? {};
+      const at = `spec.rules[${i}].http.paths[${j}]`;
+      const pathType = asStr(p.pathType);
+      const path = asStr(p.path);
+      if (pathType === undefined) report(m, 'INGRESS_INVALID', `${at}.pathType`, 'is required: Prefix, Exact or ImplementationSpecific');
+      const pathProblem = path === undefined ? 'is required for pathType Prefix and Exact' : ingressPathProblem(path);
+      if ((pathType === 'Prefix' || pathType === 'Exact') && pathProblem !== undefined) report(m, 'INGRESS_INVALID', `${at}.path`, pathProblem, path);
+      checkIngressBackend(m, asRec(p.backend), `${at}.backend`, report);
+    });
+  });
+  asArr(spec.tls).forEach((raw, i) => {
+    asArr(asRec(raw)?.hosts).forEach((h, j) => {
+      const problem = typeof h === 'string' ? ingressHostProblem(h) : undefined;
+      if (problem !== undefined) report(m, 'INGRESS_INVALID', `spec.tls[${i}].hosts[${j}]`, problem, h);
+    });
+  });
+}
+
+function checkIngressBackend(m: Manifest, backend: Readonly<Record<string, unknown>> | undefined, at: string, report: Report): void {
+  const service = asRec(backend?.service);
+  if (service === undefined) return;
+  const name = asStr(service.name) ?? '';
+  if (dns1035LabelProblem(name) !== undefined) report(m, 'INGRESS_INVALID', `${at}.service.name`, `${dns1035LabelProblem(name)}; name the Service`, name);
+  const port = asRec(service.port) ?? {};
+  if ((port.name === undefined) === (port.number === undefined)) {
+    report(m, 'INGRESS_INVALID', `${at}.service.port`, 'give exactly one of name and number', service.port);
+  }
+}
+
+/** core/validation ValidateSecret: a typed Secret must carry its type's keys. */
+function checkSecret(m: Manifest, report: Report): void {
+  if (m.raw.type !== 'kubernetes.io/tls') return;
+  const keys = new Set([...Object.keys(asRec(m.raw.data) ?? {}), ...Object.keys(asRec(m.raw.stringData) ?? {})]);
+  for (const key of ['tls.crt', 'tls.key']) {
+    if (!keys.has(key)) report(m, 'SECRET_INVALID', `data.${key}`, `a Secret of type kubernetes.io/tls must have ${key} (the PEM certificate chain and its key); add it`);
   }
 }

@@ -21,6 +21,8 @@ export type ProblemCode =
   | 'WORKLOAD_INVALID'
   | 'PDB_INVALID'
   | 'HPA_INVALID'
+  | 'INGRESS_INVALID'
+  | 'SECRET_INVALID'
   // what `kubectl apply` and the API server can store
   | 'LAST_APPLIED_TOO_LARGE'
   | 'ANNOTATIONS_TOO_LARGE'
@@ -39,6 +41,7 @@ export type ProblemCode =
   | 'REFERENCE_KEY_MISSING'
   | 'VOLUME_MOUNT_UNDEFINED'
   | 'NETWORK_POLICY_SELECTS_NOTHING'
+  | 'INGRESS_BACKEND_MISSING'
   // Pod Security Standards, restricted profile (v1.27)
   | 'PSS_HOST_PROCESS'
   | 'PSS_HOST_NAMESPACE'

@@ -55,6 +55,7 @@ export function checkSemantics(set: ManifestSet, external: ExternalReferences, r
     if (m.kind === 'PodDisruptionBudget') checkPdb(set, m, report);
     if (m.kind === 'HorizontalPodAutoscaler') checkHpa(set, m, report);
     if (m.kind === 'NetworkPolicy') checkNetworkPolicy(set, m, report);
+    if (m.kind === 'Ingress') checkIngress(set, m, external, report);
   }
   for (const t of set.templates) checkReferences(set, t, external, report);
 }
@@ -186,6 +187,17 @@ function checkReferences(set: ManifestSet, t: PodTemplate, external: ExternalRef
     if (typeof v.name === 'string') volumeNames.add(v.name);
     need('ConfigMap', dig(v, 'configMap', 'name'), `${p}.configMap.name`, dig(v, 'configMap', 'optional'));
     need('Secret', dig(v, 'secret', 'secretName'), `${p}.secret.secretName`, dig(v, 'secret', 'optional'));
+    // A volume's items name keys the kubelet must find, or the pod never starts ("couldn't find key").
+    for (const [kind, field, nameField] of [['ConfigMap', 'configMap', 'name'], ['Secret', 'secret', 'secretName']] as const) {
+      const source = asRec(v[field]);
+      const found = source && source.optional !== true && typeof source[nameField] === 'string' ? set.find(kind, ns, source[nameField] as string) : undefined;
+      asArr(source?.items).forEach((item, j) => {
+        const itemKey = asStr(asRec(item)?.key);
+        if (found !== undefined && itemKey !== undefined && !hasDataKey(found, itemKey)) {
+          report(t.owner, 'REFERENCE_KEY_MISSING', `${p}.${field}.items[${j}].key`, `${found.label} has no key ${JSON.stringify(itemKey)}`, itemKey);
+        }
+      });
+    }
     need('PersistentVolumeClaim', dig(v, 'persistentVolumeClaim', 'claimName'), `${p}.persistentVolumeClaim.claimName`, false);
     asArr(dig(v, 'projected', 'sources')).forEach((src, j) => {
       need('ConfigMap', dig(src, 'configMap', 'name'), `${p}.projected.sources[${j}].configMap.name`, dig(src, 'configMap', 'optional'));
@@ -223,4 +235,29 @@ function checkReferences(set: ManifestSet, t: PodTemplate, external: ExternalRef
 function hasDataKey(m: Manifest, dataKey: string): boolean {
   const fields = m.kind === 'Secret' ? ['data', 'stringData'] : ['data', 'binaryData'];
   return fields.some((f) => Object.prototype.hasOwnProperty.call(asRec(m.raw[f]) ?? {}, dataKey));
+}
+
+/** An Ingress sends to a Service of its namespace, on a port that Service has; its TLS Secrets exist. */
+function checkIngress(set: ManifestSet, m: Manifest, external: ExternalReferences, report: Report): void {
+  const backends: Array<[string, unknown]> = [['spec.defaultBackend', dig(m.raw, 'spec', 'defaultBackend')]];
+  asArr(dig(m.raw, 'spec', 'rules')).forEach((rule, i) => {
+    asArr(dig(rule, 'http', 'paths')).forEach((p, j) => backends.push([`spec.rules[${i}].http.paths[${j}].backend`, asRec(p)?.backend]));
+  });
+  for (const [at, backend] of backends) {
+    const service = asRec(asRec(backend)?.service);
+    const name = asStr(service?.name);
+    if (name === undefined) continue;
+    const svc = set.find('Service', m.namespace, name);
+    const port = asRec(service?.port) ?? {};
+    if (svc === undefined) {
+      report(m, 'INGRESS_BACKEND_MISSING', `${at}.service.name`, `names no Service in namespace ${m.namespace}`, name);
+    } else if (!asArr(dig(svc.raw, 'spec', 'ports')).some((raw) => (port.number !== undefined ? asRec(raw)?.port === port.number : asRec(raw)?.name === port.name))) {
+      report(m, 'INGRESS_BACKEND_MISSING', `${at}.service.port`, `${svc.label} has no port ${String(port.number ?? port.name)}`, port.number ?? port.name);
+    }
+  }
+  asArr(dig(m.raw, 'spec', 'tls')).forEach((raw, i) => {
+    const secret = asStr(asRec(raw)?.secretName);
+    if (secret === undefined || (external.secrets ?? []).includes(secret) || set.find('Secret', m.namespace, secret) !== undefined) return;
+    report(m, 'REFERENCE_MISSING', `spec.tls[${i}].secretName`, `names no Secret in namespace ${m.namespace}; add it, or list it in options.external.secrets (e.g. when cert-manager makes it)`, secret);
+  });
 }

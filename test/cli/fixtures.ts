@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdk8s';
 import { main } from '../../src/cli/main';
-import { buildApp, synthAtomically } from '../../src/main';
+import { HelloChart, synthAtomically } from '../../src/main';
 
 export interface CliRun {
   readonly code: number;
@@ -36,10 +36,13 @@ export function write(dir: string, name: string, text: string): string {
   return file;
 }
 
-/** The example app (src/main.ts) synthesized into a new directory, as `cdk8s synth` writes it. */
+/**
+ * The example's hello chart (src/main.ts) synthesized into a new directory, as `cdk8s synth` writes it: one file, which
+ * holds the proxy bundle the example's other charts refer to (test/constructs/main.test.ts covers those).
+ */
 export function exampleDist(): string {
   const dir = path.join(tempDir(), 'dist');
-  synthAtomically(dir, (app: App) => buildApp(app));
+  synthAtomically(dir, (app: App) => new HelloChart(app, 'hello'));
   return dir;
 }
 

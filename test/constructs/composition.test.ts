@@ -78,7 +78,7 @@ describe('composition', () => {
 describe('Protocol', () => {
   test('http() writes a listener without a protocol field, so configs keep their bytes', () => {
     const http = Protocol.http();
-    expect([http.kind, http.portName, http.appProtocol]).toEqual(['http', 'http', undefined]);
+    expect([http.kind, http.portName, http.appProtocol(false)]).toEqual(['http', 'http', undefined]);
     expect(http.listener('0.0.0.0', 8080)).toEqual({ host: '0.0.0.0', port: 8080 });
   });
 
@@ -91,7 +91,8 @@ describe('Protocol', () => {
     // THEN
     expect(podSpec(find(objects, 'Deployment', 'hello-gateway')).containers[0].ports[0]).toEqual({ containerPort: 8080, name: 'http' });
     expect(find(objects, 'Service', 'hello').spec.ports).toEqual([{ name: 'http', port: 5678, targetPort: 8080, protocol: 'TCP' }]);
-    expect(proxyConfig(objects, 'hello-lb-gateway-').listener).toEqual({ host: '0.0.0.0', port: 8080 });
+    // The config schema defaults the jitter of a connection age limit that is not set (no age limit, no effect).
+    expect(proxyConfig(objects, 'hello-lb-gateway-').listener).toEqual({ host: '0.0.0.0', port: 8080, maxConnectionAgeJitterPercent: 10 });
   });
 });
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import * as ts from 'typescript';
-import { Algorithm, Discovery, ExternalTrafficPolicy, Protocol, ProxyImage, SessionAffinity, UnhealthyPodEvictionPolicy, WorkloadKind } from '../../src';
+import { Algorithm, Discovery, ExternalTrafficPolicy, Protocol, ProxyImage, SessionAffinity, TlsVersion, UnhealthyPodEvictionPolicy, WorkloadKind } from '../../src';
 import { DEFAULTS } from '../../src/constructs/internal/defaults';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -45,7 +45,7 @@ function expressionOf(tag: string): string | undefined {
   return tag.startsWith('-') ? undefined : tag.split(' - ')[0].trim();
 }
 
-const SCOPE = { Duration, kplus, Algorithm, Discovery, ExternalTrafficPolicy, Protocol, ProxyImage, SessionAffinity, UnhealthyPodEvictionPolicy, WorkloadKind };
+const SCOPE = { Duration, kplus, Algorithm, Discovery, ExternalTrafficPolicy, Protocol, ProxyImage, SessionAffinity, TlsVersion, UnhealthyPodEvictionPolicy, WorkloadKind };
 
 function evaluate(expression: string): unknown {
   return new Function(...Object.keys(SCOPE), `return (${expression});`)(...Object.values(SCOPE));

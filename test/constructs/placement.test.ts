@@ -52,7 +52,7 @@ describe('proxy placement', () => {
     new LoadBalancedApp(c, 'hello', { name: 'hello', container: ECHO });
     const cfg = proxyConfig(synthValid(c), 'hello-lb-gateway-') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(cfg.version).toBe(1);
-    expect(cfg.listener).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(cfg.listener).toEqual({ host: '0.0.0.0', port: 8080, maxConnectionAgeJitterPercent: 10 });
     expect(cfg.admin).toEqual({ host: '0.0.0.0', port: 9901 });
     expect(cfg.upstream).toEqual({
       name: 'hello',
@@ -93,7 +93,7 @@ describe('proxy placement', () => {
     expect(podMeta(d).labels!['cdk8s-balancer/access-hello']).toBe('true');
     expect(podMeta(d).annotations!['cdk8s-balancer/checksum-hello']).toMatch(/^[0-9a-f]{64}$/);
     const cfg = proxyConfig(objects, 'hello-lb-sidecar-') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    expect(cfg.listener).toEqual({ host: '127.0.0.1', port: 15001 });
+    expect(cfg.listener).toEqual({ host: '127.0.0.1', port: 15001, maxConnectionAgeJitterPercent: 10 });
     expect(cfg.admin).toEqual({ host: '0.0.0.0', port: 9901 });
     expect(cfg.upstream.sources[0].hostname).toBe('hello-headless.$(POD_NAMESPACE).svc.cluster.local');
   });
@@ -151,8 +151,8 @@ describe('proxy placement', () => {
     app.addConsumer(consumer(c));
     const objects = synthValid(c);
     expect(find(objects, 'Deployment', 'hello-gateway')).toBeDefined();
-    expect(proxyConfig(objects, 'hello-lb-gateway-').listener).toEqual({ host: '0.0.0.0', port: 8080 });
-    expect(proxyConfig(objects, 'hello-lb-sidecar-').listener).toEqual({ host: '127.0.0.1', port: 15001 });
+    expect(proxyConfig(objects, 'hello-lb-gateway-').listener).toEqual({ host: '0.0.0.0', port: 8080, maxConnectionAgeJitterPercent: 10 });
+    expect(proxyConfig(objects, 'hello-lb-sidecar-').listener).toEqual({ host: '127.0.0.1', port: 15001, maxConnectionAgeJitterPercent: 10 });
   });
 
   test('without a gateway, consumer or smoke test nothing runs the proxy, so no proxy config and no bundle are synthesized', () => {

@@ -43,7 +43,10 @@ export function proxyContainers(objects: readonly Manifest[]): ProxyContainer[] 
   return out;
 }
 
-/** Writes each ConfigMap-backed mount of the container under `root`; returns the re-rooted command and the files. */
+/**
+ * Writes each ConfigMap- and Secret-backed mount of the container under `root`; returns the re-rooted command and the
+ * files. A Secret's data is written decoded, as a kubelet does.
+ */
 export function layOutContainer(
   objects: readonly Manifest[],
   pc: ProxyContainer,
@@ -52,6 +55,10 @@ export function layOutContainer(
   const files: Record<string, string> = {};
   for (const mount of pc.container.volumeMounts ?? []) {
     const volume = (pc.podSpec.volumes ?? []).find((v: Any) => v.name === mount.name);
+    if (volume?.secret) {
+      layOutSecret(objects, volume.secret, path.join(root, mount.mountPath));
+      continue;
+    }
     if (!volume?.configMap) continue;
     const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === volume.configMap.name);
     if (!cm) throw new Error(`ConfigMap ${volume.configMap.name} mounted by ${pc.workload.metadata.name} is not in the output`);
@@ -76,6 +83,35 @@ export function layOutContainer(
   return { command, files };
 }
 
+function layOutSecret(objects: readonly Manifest[], source: Any, dir: string): void {
+  const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === source.secretName);
+  if (!secret) throw new Error(`Secret ${source.secretName} is not in the output`);
+  const items: { key: string; path: string }[] = source.items ?? Object.keys(secret.data ?? {}).map((key) => ({ key, path: key }));
+  mkdirSync(dir, { recursive: true });
+  for (const item of items) writeFileSync(path.join(dir, item.path), Buffer.from(secret.data[item.key], 'base64'));
+}
+
+/**
+ * The container's view of its files, from outside: a path in the config (a TLS certificate, a CA bundle) that lies
+ * under one of the container's mounts is re-rooted under `root`, as the command's own paths are.
+ */
+function reRootConfig(config: Any, pc: ProxyContainer, root: string): Any {
+  const mounts: string[] = (pc.container.volumeMounts ?? []).map((m: Any) => m.mountPath as string);
+  const walk = (v: Any): Any => {
+    if (typeof v === 'string') return mounts.some((m) => v.startsWith(`${m}/`)) ? path.join(root, v) : v;
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, c]) => [k, walk(c)]));
+    return v;
+  };
+  return walk(config);
+}
+
+/** Ports a test moves the proxy to, so that end-to-end files running at once do not collide on 8080 and 9901. */
+export interface PortOverride {
+  readonly listener: number;
+  readonly admin: number;
+}
+
 export function getText(port: number, p: string, host = '127.0.0.1'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host, port, path: p, agent: false }, (res) => {
@@ -94,9 +130,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A running proxy process, started with the container's own command. */
 export class ProxyProcess {
   /** `node` is the Node binary standing in for the container's (this process's Node, or the pod's 24.11.1). */
-  static async start(objects: readonly Manifest[], pc: ProxyContainer, root: string, dns: string, node = process.execPath): Promise<ProxyProcess> {
+  static async start(
+    objects: readonly Manifest[],
+    pc: ProxyContainer,
+    root: string,
+    dns: string,
+    node = process.execPath,
+    ports?: PortOverride,
+  ): Promise<ProxyProcess> {
     const { command, files } = layOutContainer(objects, pc, root);
-    const config = JSON.parse(files['config.json']);
+    const original = JSON.parse(files['config.json']);
+    let config = reRootConfig(original, pc, root);
+    if (ports !== undefined) config = { ...config, listener: { ...config.listener, port: ports.listener }, admin: { ...config.admin, port: ports.admin } };
+    if (JSON.stringify(config) !== JSON.stringify(original)) writeFileSync(command[command.indexOf('--config') + 1], JSON.stringify(config));
     const child = spawn(node, command.slice(1), {
       env: { ...process.env, ...containerEnv(pc), LB_DNS_SERVERS: dns },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,9 +5,14 @@
  */
 import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { ConfigError, ConfigIssue, DiscoverySourceInput, ListenerInput, ProxyConfig, ProxyConfigInput, validateProxyConfig } from '../../config';
+import { ConfigError, ConfigIssue, DiscoverySourceInput, ListenerInput, ProxyConfig, ProxyConfigInput, UpstreamTlsConfig, validateProxyConfig } from '../../config';
+
+type UpstreamTlsInput = UpstreamTlsConfig;
 import { PropsError } from '../errors';
-import type { ResolvedAppProps } from '../resolved-props';
+import { TLS_CERT_KEY, TLS_PRIVATE_KEY_KEY } from '../gateway-tls';
+import type { ResolvedAppProps, ResolvedGateway } from '../resolved-props';
+import { DEFAULTS } from './defaults';
+import { BACKEND_CA_FILE, GATEWAY_TLS_DIR } from './proxy-container';
 
 /** Where the proxy listens, and the props that set it, for messages. */
 export interface ListenerSpec {
@@ -31,6 +36,33 @@ function compact<T>(value: T): T {
   return out as T;
 }
 
+/** `upstream.tls`: the CA bundle where the proxy container mounts it (proxy-container.ts), and the SNI name. */
+function upstreamTls(app: ResolvedAppProps): UpstreamTlsInput | undefined {
+  const tls = app.backendTls;
+  if (tls === undefined) return undefined;
+  return { caFile: tls.source === undefined ? undefined : BACKEND_CA_FILE, serverName: tls.serverName };
+}
+
+/**
+ * The gateway's listener: the protocol's, on the gateway's port, with TLS from the mounted Secret and the
+ * connection age limit. Sidecars and the smoke test listen without either (see their callers).
+ */
+export function gatewayListener(app: ResolvedAppProps, gateway: ResolvedGateway | undefined, withTls = true): ListenerInput {
+  const base = app.protocol.listener('0.0.0.0', gateway?.port ?? DEFAULTS.GatewayOptions.port);
+  if (base.protocol === 'tcp' || gateway === undefined) return base;
+  const tls = withTls ? gateway.tls : undefined;
+  return {
+    ...base,
+    tls: tls && {
+      certFile: `${GATEWAY_TLS_DIR}/${TLS_CERT_KEY}`,
+      keyFile: `${GATEWAY_TLS_DIR}/${TLS_PRIVATE_KEY_KEY}`,
+      minVersion: tls.minVersion,
+      reloadCheckMs: ms(tls.reloadCheck),
+    },
+    maxConnectionAgeMs: ms(gateway.maxConnectionAge),
+  };
+}
+
 /** The config input, before validation: what the props set, and nothing the schema would default. */
 export function balancerConfigInput(app: ResolvedAppProps, sources: readonly DiscoverySourceInput[], spec: ListenerSpec): ProxyConfigInput {
   const { healthCheck: hc, outlierDetection: od, retries: rt, timeouts: to, proxy } = app;
@@ -38,10 +70,11 @@ export function balancerConfigInput(app: ResolvedAppProps, sources: readonly Dis
     version: 1,
     listener: spec.listener,
     admin: { host: '0.0.0.0', port: spec.adminPort },
-    upstream: { name: app.name, port: app.balancedPort.number, sources: [...sources], trafficSplit: app.trafficSplit },
+    upstream: { name: app.name, port: app.balancedPort.number, sources: [...sources], trafficSplit: app.trafficSplit, tls: upstreamTls(app) },
     algorithm: app.algorithm.toConfig(),
     healthCheck: hc && {
       path: hc.path,
+      grpcService: hc.grpcService,
       intervalMs: ms(hc.interval),
       timeoutMs: ms(hc.timeout),
       healthyThreshold: hc.healthyThreshold,
@@ -78,7 +111,7 @@ export interface Origin {
 }
 
 /** Config fields whose prop has the same dotted path, or a path with the `Ms` suffix dropped. */
-const SAME_PATH = /^(healthCheck\.(path|healthyThreshold|unhealthyThreshold)|outlierDetection\.(consecutiveFailures|maxEjectionPercent)|retries\.(attempts|retryOn(\.\d+)?))$/;
+const SAME_PATH = /^(healthCheck\.(path|grpcService|healthyThreshold|unhealthyThreshold)|outlierDetection\.(consecutiveFailures|maxEjectionPercent)|retries\.(attempts|retryOn(\.\d+)?))$/;
 const DURATION_PATH = /^(healthCheck\.(interval|timeout)|outlierDetection\.(baseEjection|maxEjection)|timeouts\.(connect|request|idle|clientIdle))Ms$/;
 /** Top-level fields set from `proxy`. */
 const PROXY_FIELDS: Readonly<Record<string, string>> = {
@@ -91,6 +124,15 @@ const PROXY_FIELDS: Readonly<Record<string, string>> = {
   'slowStart.minWeightPercent': 'slowStart.minWeightPercent',
   'zoneAware.zone': 'zoneAware.zone',
   zoneAware: 'zoneAware (with discovery)',
+  'listener.tls': 'gateway.tls (with protocol)',
+  'listener.tls.certFile': 'gateway.tls',
+  'listener.tls.keyFile': 'gateway.tls',
+  'listener.tls.minVersion': 'gateway.tls GatewayTls({ minVersion })',
+  'listener.tls.reloadCheckMs': 'gateway.tls GatewayTls({ reloadCheck })',
+  'listener.maxConnectionAgeMs': 'gateway.maxConnectionAge',
+  'upstream.tls': 'backendTls',
+  'upstream.tls.caFile': 'backendTls',
+  'upstream.tls.serverName': 'backendTls ({ serverName })',
 };
 /** Fields the constructs write themselves, from the props named. */
 const DERIVED: Readonly<Record<string, string>> = {
@@ -132,7 +174,8 @@ export function configFieldOrigin(path: string, spec: ListenerSpec, algorithmKin
     const option = m[1] === 'kind' ? undefined : ALGORITHM_OPTIONS[m[1]];
     return { prop: option === undefined ? `algorithm ${factoryOf(algorithmKind)}()` : `algorithm ${factoryOf(algorithmKind)}({ ${option} })` };
   }
-  if (/^listener\.(port|host|protocol)$/.test(path)) return { prop: path === 'listener.port' ? spec.portProp : `${spec.portProp} (and protocol)` };
+  if (path === 'listener.protocol') return { prop: 'protocol' };
+  if (/^listener\.(port|host)$/.test(path)) return { prop: path === 'listener.port' ? spec.portProp : `${spec.portProp} (and protocol)` };
   if (path === 'admin.port') return { prop: spec.adminPortProp };
   if (path === 'retries.budget.ratio') return { prop: 'retries.budgetRatio' };
   if (SAME_PATH.test(path)) return { prop: path.replace(/\.\d+$/, '') };

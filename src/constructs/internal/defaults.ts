@@ -13,13 +13,14 @@ import {
   DnsSourceSchema,
   HealthCheckSchema,
   LeastUtilizationSchema,
+  ListenerTlsSchema,
   PeakEwmaSchema,
   ProxyConfigSchema,
 } from '../../config';
 import { SlowStartSchema } from '../../config/schema';
 import { Algorithm } from '../algorithm';
 import { Discovery } from '../discovery';
-import { ExternalTrafficPolicy, SessionAffinity, UnhealthyPodEvictionPolicy } from '../enums';
+import { ExternalTrafficPolicy, SessionAffinity, TlsVersion, UnhealthyPodEvictionPolicy } from '../enums';
 import { Protocol } from '../protocol';
 import { WorkloadKind } from '../workload-kind';
 
@@ -28,6 +29,7 @@ const CONFIG = ProxyConfigSchema.parse({ version: CONFIG_VERSION, upstream: { po
 const SLOW_START = SlowStartSchema.parse({ windowMs: 1 });
 const DNS_SOURCE = DnsSourceSchema.parse({ kind: 'dns', hostname: 'x' });
 const HEALTH = HealthCheckSchema.parse({});
+const LISTENER_TLS = ListenerTlsSchema.parse({ certFile: 'x', keyFile: 'x' });
 const PEAK_EWMA = PeakEwmaSchema.parse({ kind: 'peak-ewma' });
 const HASH = ConsistentHashSchema.parse({ kind: 'consistent-hash', key: { source: 'source-ip' } });
 const UTILIZATION = LeastUtilizationSchema.parse({ kind: 'least-utilization' });
@@ -68,6 +70,8 @@ export const DEFAULTS = {
   BarePod: { replicas: 1 },
   SubsetOptions: { weight: DNS_SOURCE.weight },
   GatewayOptions: { replicas: 2, port: CONFIG.listener.port, maxUnavailable: 1 },
+  GatewayTlsOptions: { minVersion: LISTENER_TLS.minVersion as TlsVersion, reloadCheck: ms(LISTENER_TLS.reloadCheckMs) },
+  IngressOptions: { path: '/' },
   GatewayMetricsOptions: { service: true, scrapeAnnotations: true, podMonitor: false },
   ConsumerOptions: { port: 15001, adminPort: CONFIG.admin.port, hardenPod: true },
   SlowStartOptions: { aggression: SLOW_START.aggression, minWeightPercent: SLOW_START.minWeightPercent },

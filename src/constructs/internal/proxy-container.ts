@@ -4,6 +4,8 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { ProxyConfig } from '../../config';
+import type { BackendTls } from '../backend-tls';
+import { TLS_CERT_KEY, TLS_PRIVATE_KEY_KEY } from '../gateway-tls';
 import type { ProxyImage } from '../proxy-image';
 import type { HashedConfigMap } from './hashed-config-map';
 import { BUNDLE_KEY, COMPRESSED_BUNDLE_KEY, ProxyBundle, sha256 } from './proxy-bundle';
@@ -13,6 +15,14 @@ import { mountTmp, podVolume, restrictedContainer } from './security';
 export const PROXY_HOME = '/opt/cdk8s-balancer';
 /** Directory the config is mounted at. */
 export const PROXY_CONFIG_DIR = '/etc/cdk8s-balancer';
+/**
+ * Where the gateway's TLS Secret is mounted. Not under PROXY_CONFIG_DIR: that is a read-only ConfigMap mount, and a
+ * container runtime that must create a mount point inside a read-only mount fails the pod (EROFS).
+ */
+export const GATEWAY_TLS_DIR = '/etc/cdk8s-balancer-tls';
+/** Where the backends' CA bundle is mounted, as a file named `ca.crt` whatever its key. */
+export const BACKEND_CA_DIR = '/etc/cdk8s-balancer-backend-ca';
+export const BACKEND_CA_FILE = `${BACKEND_CA_DIR}/ca.crt`;
 /** The ConfigMap key (and file name) of the proxy config. */
 export const CONFIG_KEY = 'config.json';
 /**
@@ -48,6 +58,52 @@ export interface ProxyContainerSpec {
   readonly smoke?: boolean;
   /** Extra arguments after the command, e.g. `--smoke-timeout-ms`. */
   readonly extraArgs?: string[];
+  /** Files the config names, mounted read-only: the gateway's TLS pair, the backends' CA bundle. */
+  readonly mounts?: readonly ProxyMount[];
+}
+
+/** A read-only volume the proxy reads files from. */
+export interface ProxyMount {
+  /** The volume's name after the container's volume prefix: `<volumePrefix>-<name>`. */
+  readonly name: string;
+  /** Where it is mounted. */
+  readonly path: string;
+  /** Makes the pod volume, once per pod. */
+  readonly volume: (pod: kplus.AbstractPod, id: string, volumeName: string) => kplus.Volume;
+}
+
+/** Owner read and group read (the pod's fsGroup is the proxy's group): a private key is no one else's. */
+const SECRET_FILE_MODE = 0o440;
+
+/** The gateway's TLS Secret, with its two keys only. */
+export function gatewayTlsMount(secretName: string): ProxyMount {
+  return {
+    name: 'tls',
+    path: GATEWAY_TLS_DIR,
+    volume: (pod, id, name) =>
+      kplus.Volume.fromSecret(pod, id, kplus.Secret.fromSecretName(pod, `${id}-Secret`, secretName), {
+        name,
+        defaultMode: SECRET_FILE_MODE,
+        items: { [TLS_CERT_KEY]: { path: TLS_CERT_KEY }, [TLS_PRIVATE_KEY_KEY]: { path: TLS_PRIVATE_KEY_KEY } },
+      }),
+  };
+}
+
+/** The backends' CA bundle, from its ConfigMap or Secret key to `ca.crt`; none for the system CAs. */
+export function backendCaMounts(tls: BackendTls | undefined): ProxyMount[] {
+  if (tls?.source === undefined || tls.name === undefined || tls.key === undefined) return [];
+  const { name: objectName, key } = tls;
+  const file = BACKEND_CA_FILE.slice(BACKEND_CA_DIR.length + 1);
+  return [
+    {
+      name: 'backend-ca',
+      path: BACKEND_CA_DIR,
+      volume: (pod, id, name) =>
+        tls.source === 'Secret'
+          ? kplus.Volume.fromSecret(pod, id, kplus.Secret.fromSecretName(pod, `${id}-Secret`, objectName), { name, items: { [key]: { path: file } } })
+          : kplus.Volume.fromConfigMap(pod, id, kplus.ConfigMap.fromConfigMapName(pod, `${id}-ConfigMap`, objectName), { name, items: { [key]: { path: file } } }),
+    },
+  ];
 }
 
 /** Seconds Kubernetes waits after SIGTERM before it kills the pod: time to get out of the endpoints, then to drain. */
@@ -122,6 +178,11 @@ export function addProxyContainer(pod: kplus.AbstractPod, spec: ProxyContainerSp
     container.mount(spec.image.bundlePath.slice(0, spec.image.bundlePath.lastIndexOf('/')) || '/', bundleVolume, {
       readOnly: true,
     });
+  }
+  for (const m of spec.mounts ?? []) {
+    const id = `Volume-${spec.volumePrefix}-${m.name}`;
+    const volume = podVolume(pod, id, () => m.volume(pod, id, `${spec.volumePrefix}-${m.name}`));
+    container.mount(m.path, volume, { readOnly: true });
   }
   mountTmp(pod, container, `${spec.volumePrefix}-tmp`);
   return container;

@@ -4,9 +4,11 @@
  */
 import { IConstruct } from 'constructs';
 import type { AutoscalingOptions } from '../app-subset';
+import { GatewayTls, TLS_CERT_KEY, TLS_PRIVATE_KEY_KEY, TLS_SECRET_TYPE } from '../gateway-tls';
+import { dns1123SubdomainProblem } from '../../internal/k8s-names';
 import type { LoadBalancedAppProps } from '../load-balanced-app';
-import type { ResolvedAppProps, ResolvedAutoscaling } from '../resolved-props';
-import { checkInt, invalid } from './checks';
+import type { ResolvedAppProps, ResolvedAutoscaling, ResolvedGatewayTls } from '../resolved-props';
+import { checkInt, checkWholeDuration, invalid } from './checks';
 import { DEFAULTS } from './defaults';
 
 /** Checks an autoscaler's range and target; `prefix` is how the user wrote it, e.g. `gateway.autoscaling`. */
@@ -22,7 +24,32 @@ export function resolveAutoscalingRange(scope: IConstruct, prefix: string, hpa: 
   return { minReplicas, maxReplicas: hpa.maxReplicas, cpuUtilization: cpu };
 }
 
-export function resolveGateway(app: IConstruct, props: LoadBalancedAppProps): ResolvedAppProps['gateway'] {
+/** The gateway's TLS: a Secret by name, or one the chart makes from an AppSecret that must be a complete TLS pair. */
+function resolveGatewayTls(app: IConstruct, appName: string, tls: GatewayTls): ResolvedGatewayTls {
+  const secret = tls.appSecret;
+  if (tls.secretName !== undefined && dns1123SubdomainProblem(tls.secretName) !== undefined) {
+    invalid(app, 'gateway.tls secret name', tls.secretName, 'name the kubernetes.io/tls Secret as it exists in the app\'s namespace: lowercase letters, digits, "-" and "."');
+  }
+  if (secret?.values !== undefined) {
+    if (secret.type !== TLS_SECRET_TYPE) {
+      invalid(app, 'gateway.tls AppSecret type', secret.type ?? 'Opaque', `a TLS pair lives in a Secret of type ${TLS_SECRET_TYPE}: AppSecret.fromValues({ '${TLS_CERT_KEY}': cert, '${TLS_PRIVATE_KEY_KEY}': key }, { type: '${TLS_SECRET_TYPE}' })`);
+    }
+    const missing = [TLS_CERT_KEY, TLS_PRIVATE_KEY_KEY].filter((k) => !secret.values![k]);
+    if (missing.length > 0) {
+      invalid(app, 'gateway.tls AppSecret keys', Object.keys(secret.values), `add ${missing.map((k) => `'${k}'`).join(' and ')}: the PEM certificate chain under '${TLS_CERT_KEY}' and its private key under '${TLS_PRIVATE_KEY_KEY}'`);
+    }
+  }
+  const D = DEFAULTS.GatewayTlsOptions;
+  checkWholeDuration(app, 'gateway.tls reloadCheck', tls.options.reloadCheck, 'milliseconds');
+  return {
+    secretName: tls.secretName ?? `${appName}-gateway-tls`,
+    appSecret: secret?.values !== undefined ? secret : undefined,
+    minVersion: tls.options.minVersion ?? D.minVersion,
+    reloadCheck: tls.options.reloadCheck ?? D.reloadCheck,
+  };
+}
+
+export function resolveGateway(app: IConstruct, props: LoadBalancedAppProps, appName: string): ResolvedAppProps['gateway'] {
   if (props.gateway === false) return undefined;
   const g = props.gateway ?? {};
   const D = DEFAULTS.GatewayOptions;
@@ -40,6 +67,7 @@ export function resolveGateway(app: IConstruct, props: LoadBalancedAppProps): Re
     const prop = autoscaling ? 'gateway.autoscaling.minReplicas' : 'gateway.replicas';
     invalid(app, 'gateway.maxUnavailable', maxUnavailable, `keep it below the gateway's floor of ${floor} proxies (${prop}), or a node drain may evict every proxy at once`);
   }
+  checkWholeDuration(app, 'gateway.maxConnectionAge', g.maxConnectionAge, 'milliseconds');
   const m = g.metrics ?? {};
   const M = DEFAULTS.GatewayMetricsOptions;
   return {
@@ -47,6 +75,8 @@ export function resolveGateway(app: IConstruct, props: LoadBalancedAppProps): Re
     port: g.port ?? D.port,
     maxUnavailable,
     autoscaling,
+    tls: g.tls && resolveGatewayTls(app, appName, g.tls),
+    maxConnectionAge: g.maxConnectionAge,
     metrics: {
       service: m.service ?? M.service,
       scrapeAnnotations: m.scrapeAnnotations ?? M.scrapeAnnotations,

@@ -23,6 +23,7 @@ import {
 } from './checks';
 import { DEFAULTS } from './defaults';
 import { resolveAutoscalingRange, resolveGateway } from './resolve-gateway';
+import { resolveProtocolProps } from './resolve-protocol';
 import { checkNodePort, checkSecretKeys, checkServiceFields } from './service-checks';
 
 /** Longest app name: room for the suffixes of our object names (`-gateway`, `-lb-gateway-<hash>`). */
@@ -70,16 +71,14 @@ export function resolveLoadBalancedAppProps(app: IConstruct, props: LoadBalanced
     spread: { zones: props.spread?.zones ?? DEFAULTS.SpreadOptions.zones, whenUnsatisfiable: props.spread?.whenUnsatisfiable ?? DEFAULTS.SpreadOptions.whenUnsatisfiable },
     algorithm: props.algorithm ?? D.algorithm,
     ...resolveTrafficSplit(app, props),
-    protocol: props.protocol ?? D.protocol,
+    ...resolveProtocolProps(app, props, props.protocol ?? D.protocol),
     discovery: props.discovery ?? D.discovery,
-    healthCheck: props.healthCheck,
-    probePath: props.healthCheck ? props.healthCheck.path ?? DEFAULTS.HealthCheckOptions.path : undefined,
     outlierDetection: props.outlierDetection,
     retries: props.retries,
     timeouts: props.timeouts,
     slowStart: props.slowStart,
     zoneAware: props.zoneAware,
-    gateway: resolveGateway(app, props),
+    gateway: resolveGateway(app, props, name),
     proxy: resolveProxy(app, props.proxy ?? {}),
     service: resolveService(app, props.service ?? {}, ports),
     config: props.config,

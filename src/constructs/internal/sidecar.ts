@@ -1,5 +1,6 @@
 /**
- * Sidecar placement: the proxy injected into a consumer workload, which calls the app at http://127.0.0.1:<port>.
+ * Sidecar placement: the proxy injected into a consumer workload, which calls the app at http://127.0.0.1:<port> (or
+ * 127.0.0.1:<port> for gRPC and TCP).
  */
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
@@ -10,7 +11,7 @@ import { guarded, invalid } from './checks';
 import { DEFAULTS } from './defaults';
 import { HashedConfigMap } from './hashed-config-map';
 import { accessLabel, consumerChecksumAnnotation } from './labels';
-import { addProxyContainer, CONFIG_KEY, proxyChecksum, proxyGracePeriodSeconds } from './proxy-container';
+import { addProxyContainer, backendCaMounts, CONFIG_KEY, ProxyMount, proxyChecksum, proxyGracePeriodSeconds } from './proxy-container';
 import { addScrapeAnnotations } from './observability';
 import { hardenConsumerPod } from './harden';
 import { ProxyBundle } from './proxy-bundle';
@@ -47,8 +48,8 @@ function checkFreePorts(app: LoadBalancedApp, consumer: kplus.AbstractPod, port:
 }
 
 /** The sidecar's volumes are named after the app; a consumer volume of the same name would only fail at synth. */
-function checkFreeVolumes(consumer: kplus.AbstractPod, name: string): void {
-  const ours = ['config', 'bundle', 'tmp'].map((v) => `${name}-${v}`);
+function checkFreeVolumes(consumer: kplus.AbstractPod, name: string, mounts: readonly ProxyMount[]): void {
+  const ours = ['config', 'bundle', 'tmp', ...mounts.map((m) => m.name)].map((v) => `${name}-${v}`);
   const theirs = [...consumer.volumes, ...consumer.containers.flatMap((c) => c.mounts.map((m) => m.volume))].map((v) => v.name);
   for (const v of theirs.filter((n) => ours.includes(n))) {
     invalid(consumer, 'consumer volume', v, `rename it: the ${name} sidecar adds the volumes ${ours.join(', ')}`);
@@ -78,7 +79,8 @@ export function injectSidecar(app: LoadBalancedApp, consumer: kplus.AbstractPod,
     adminPortProp: 'addConsumer adminPort',
   });
   checkFreePorts(app, consumer, port, adminPort);
-  checkFreeVolumes(consumer, name);
+  const mounts = backendCaMounts(props.backendTls);
+  checkFreeVolumes(consumer, name, mounts);
   const id = `SidecarConfig-${port}-${adminPort}`;
   const configMap =
     (app.node.tryFindChild(id) as HashedConfigMap | undefined) ??
@@ -86,7 +88,7 @@ export function injectSidecar(app: LoadBalancedApp, consumer: kplus.AbstractPod,
   const bundle = ProxyBundle.forApp(app, props);
   const { image, resources } = props.proxy;
   guarded(consumer, 'consumer', name, () =>
-    addProxyContainer(consumer, { name, volumePrefix: name, config: configMap.configMap, bundle, image, resources, adminPort, adminPortName: `lb-admin-${adminPort}`, listenerPort: port }),
+    addProxyContainer(consumer, { name, volumePrefix: name, config: configMap.configMap, bundle, image, resources, adminPort, adminPortName: `lb-admin-${adminPort}`, listenerPort: port, mounts }),
   );
   const meta = podMetadata(consumer);
   meta.addLabel(accessLabel(app.name), 'true');
@@ -98,7 +100,7 @@ export function injectSidecar(app: LoadBalancedApp, consumer: kplus.AbstractPod,
   raiseGracePeriod(consumer, proxyGracePeriodSeconds(config));
   // The bundle may be created only now, after the consumer: order it first in the output, as a mount it needs.
   if (Chart.of(bundle) === Chart.of(consumer)) consumer.node.addDependency(bundle);
-  const url = `http://127.0.0.1:${port}`;
+  const url = props.protocol.sidecarAddress(port);
   const envVar = options.envVar === undefined ? envVarName(app.name) : options.envVar;
   if (envVar !== false) {
     for (const c of consumer.containers) {
