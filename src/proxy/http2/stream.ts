@@ -35,6 +35,8 @@ export class H2StreamDownstream implements Downstream {
   private done = false;
   /** The head went out with waitForTrailers: the stream ends with sendTrailers. */
   private trailersWanted = false;
+  /** The first body bytes, held with the head until the end of the tick (see sendData). */
+  private firstChunk: Buffer | undefined;
   /** The head went out with END_STREAM. */
   private endedByHead = false;
   /** The proxy reset this stream itself: its 'aborted' is not the client's doing (see Http2Front's reset guard). */
@@ -147,14 +149,39 @@ export class H2StreamDownstream implements Downstream {
   }
 
   public sendData(data: Buffer, start: number, end: number): boolean {
+    const chunk = start === 0 && end === data.length ? data : data.subarray(start, end);
+    if (this.pendingHead !== undefined && this.firstChunk === undefined) {
+      // The head and the first bytes wait for the end of this tick: a small answer (head, body, end in one read
+      // from the endpoint) then leaves as one respond and one end, not three writes.
+      this.firstChunk = chunk;
+      process.nextTick(flushFirst, this);
+      return true;
+    }
+    this.flushFirst();
     const st = this.stream;
-    if (!this.flushHead(false, this.r.upstreamHttp2) || st.destroyed) return true;
-    return st.write(start === 0 && end === data.length ? data : data.subarray(start, end));
+    if (st.destroyed) return true;
+    return st.write(chunk);
+  }
+
+  /** Writes the held head and first chunk, if they are still held. */
+  public flushFirst(): void {
+    const chunk = this.firstChunk;
+    if (chunk === undefined) return;
+    this.firstChunk = undefined;
+    if (this.flushHead(false, this.r.upstreamHttp2) && !this.stream.destroyed) this.stream.write(chunk);
   }
 
   public sendEnd(trailers?: readonly string[]): void {
     const st = this.stream;
     const withTrailers = trailers !== undefined && trailers.length > 0;
+    const chunk = this.firstChunk;
+    if (chunk !== undefined && !withTrailers && !this.r.upstreamHttp2) {
+      // The whole answer is here: one respond, one end.
+      this.firstChunk = undefined;
+      if (this.flushHead(false, false) && !st.destroyed) st.end(chunk);
+      return;
+    }
+    this.flushFirst();
     if (this.pendingHead !== undefined) {
       // No body: the head ends the stream, or, with trailers to come, waits for them.
       if (!this.flushHead(!withTrailers, withTrailers)) return;
@@ -174,7 +201,7 @@ export class H2StreamDownstream implements Downstream {
   }
 
   public retractHead(): boolean {
-    if (this.pendingHead === undefined) return false;
+    if (this.pendingHead === undefined || this.firstChunk !== undefined) return false;
     this.pendingHead = undefined;
     this.headSent = false;
     return true;
@@ -224,4 +251,8 @@ function toHeaders(list: readonly string[]): http2.OutgoingHttpHeaders {
     else h[name] = [String(prev), value];
   }
   return h;
+}
+
+function flushFirst(d: H2StreamDownstream): void {
+  d.flushFirst();
 }
