@@ -165,6 +165,13 @@ export abstract class ExchangeCore implements Waiter, ConnectionOwner {
   /** The client's request failed after its head (a bad chunk, a stalled body): answer `status` if still possible. */
   public requestFailed(status: number, text: string): void {
     if (this.finished) return;
+    this.cancelTry();
+    // With a connect under way, onConnected or onFailure releases the endpoint once the exchange is finished.
+    this.reply(status, text);
+  }
+
+  /** Lets go of the try under way (its connection is cancelled) and of a place in the admission queue. */
+  private cancelTry(): void {
     const conn = this.conn;
     this.conn = undefined;
     if (conn !== undefined) {
@@ -172,8 +179,6 @@ export abstract class ExchangeCore implements Waiter, ConnectionOwner {
       this.endTry();
     }
     if (this.queueTimer !== undefined) this.r.admission.remove(this);
-    // With a connect under way, onConnected or onFailure releases the endpoint once the exchange is finished.
-    this.reply(status, text);
   }
 
   public clientGone(): void {
@@ -236,13 +241,7 @@ export abstract class ExchangeCore implements Waiter, ConnectionOwner {
   protected deadlineExceeded(ms: number): void {
     this.grpcTimer = undefined;
     if (this.finished || this.gone) return;
-    const conn = this.conn;
-    this.conn = undefined;
-    if (conn !== undefined) {
-      conn.abandon();
-      this.endTry();
-    }
-    if (this.queueTimer !== undefined) this.r.admission.remove(this);
+    this.cancelTry();
     const text = `deadline exceeded: the call's grpc-timeout of ${Math.round(ms)} ms passed before it completed`;
     if (this.responding && this.down.headSent) {
       this.down.sendEnd(failureTrailers(GrpcStatus.DeadlineExceeded, text));

@@ -15,8 +15,18 @@ export type Probe = (ep: UpstreamEndpoint, path: string, timeoutMs: number) => P
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-export const httpProbe: Probe = (ep, path, timeoutMs) =>
-  new Promise((resolve) => {
+const HEADERS = { 'user-agent': 'cdk8s-balancer-health' };
+
+/**
+ * One GET through `request` (http.request, or https.request with the upstream TLS options): a 2xx or 3xx answer
+ * within `timeoutMs` passes.
+ */
+export function checkGet(
+  request: (options: http.RequestOptions, onResponse: (res: http.IncomingMessage) => void) => http.ClientRequest,
+  options: http.RequestOptions,
+  timeoutMs: number,
+): Promise<boolean> {
+  return new Promise((resolve) => {
     let done = false;
     const finish = (ok: boolean) => {
       if (done) return;
@@ -24,15 +34,12 @@ export const httpProbe: Probe = (ep, path, timeoutMs) =>
       clearTimeout(timer);
       resolve(ok);
     };
-    const req = http.request(
-      { host: ep.address, port: ep.port, path, method: 'GET', agent, headers: { 'user-agent': 'cdk8s-balancer-health' } },
-      (res) => {
-        res.resume();
-        const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 400;
-        res.on('end', () => finish(ok));
-        res.on('error', () => finish(false));
-      },
-    );
+    const req = request({ ...options, method: 'GET', headers: HEADERS }, (res) => {
+      res.resume();
+      const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 400;
+      res.on('end', () => finish(ok));
+      res.on('error', () => finish(false));
+    });
     const timer = setTimeout(() => {
       req.destroy();
       finish(false);
@@ -40,6 +47,9 @@ export const httpProbe: Probe = (ep, path, timeoutMs) =>
     req.on('error', () => finish(false));
     req.end();
   });
+}
+
+export const httpProbe: Probe = (ep, path, timeoutMs) => checkGet(http.request, { host: ep.address, port: ep.port, path, agent }, timeoutMs);
 
 interface CheckState {
   timer: NodeJS.Timeout | undefined;

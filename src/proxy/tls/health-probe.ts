@@ -7,39 +7,10 @@
  * handshake is what proves the certificate is still good (and checks it against a rotated CA bundle).
  */
 import * as https from 'node:https';
-import type { Probe } from '../health/active';
+import { checkGet, Probe } from '../health/active';
 import { H1_ALPN, UpstreamTls } from './upstream';
 
 export function tlsProbe(t: UpstreamTls): Probe {
   return (ep, path, timeoutMs) =>
-    new Promise((resolve) => {
-      let done = false;
-      const finish = (ok: boolean) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        resolve(ok);
-      };
-      const options: https.RequestOptions = {
-        ...t.options(ep.address, H1_ALPN),
-        host: ep.address,
-        port: ep.port,
-        path,
-        method: 'GET',
-        agent: false,
-        headers: { 'user-agent': 'cdk8s-balancer-health' },
-      };
-      const req = https.request(options, (res) => {
-        res.resume();
-        const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 400;
-        res.on('end', () => finish(ok));
-        res.on('error', () => finish(false));
-      });
-      const timer = setTimeout(() => {
-        req.destroy();
-        finish(false);
-      }, timeoutMs);
-      req.on('error', () => finish(false));
-      req.end();
-    });
+    checkGet(https.request, { ...t.options(ep.address, H1_ALPN), host: ep.address, port: ep.port, path, agent: false }, timeoutMs);
 }
