@@ -27,8 +27,8 @@ export class Listener implements ProxyListener {
       closed: (c: Http1Downstream) => this.open.delete(c),
       http2: (socket: net.Socket, first: Buffer) => this.acceptHttp2(socket, first),
     };
-    this.h2 = new Http2Front(r);
     const l = r.config.listener;
+    this.h2 = new Http2Front(r, () => this.connectionAge());
     this.maxAgeMs = 'maxConnectionAgeMs' in l ? l.maxConnectionAgeMs : undefined;
     this.jitter = 'maxConnectionAgeJitterPercent' in l ? l.maxConnectionAgeJitterPercent / 100 : 0;
     const tls = 'tls' in l ? l.tls : undefined;
@@ -43,8 +43,14 @@ export class Listener implements ProxyListener {
   /** A client connection whose protocol the first bytes tell: HTTP/1.x, or the HTTP/2 preface (then acceptHttp2). */
   public accept(socket: net.Socket): void {
     const c = new Http1Downstream(socket, this.r, this.hooks);
-    if (this.maxAgeMs !== undefined) c.expiresAt = this.r.now() + this.maxAgeMs * (1 - this.jitter * Math.random());
+    const age = this.connectionAge();
+    if (age !== undefined) c.expiresAt = this.r.now() + age;
     this.open.add(c);
+  }
+
+  /** listener.maxConnectionAgeMs, shortened by a random share up to the jitter, for one new connection. */
+  private connectionAge(): number | undefined {
+    return this.maxAgeMs === undefined ? undefined : this.maxAgeMs * (1 - this.jitter * Math.random());
   }
 
   /** A client connection that speaks HTTP/2: by its preface (h2c), or by ALPN `h2` after a TLS handshake. */

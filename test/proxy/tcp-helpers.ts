@@ -5,7 +5,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as net from 'node:net';
 import type { ProxyConfigInput } from '../../src/config';
-import { BUNDLE, PROXY_NODE, freePort, get, requireBundle, tmpFile, waitFor } from './helpers';
+import { get, startProxy } from './helpers';
 
 export interface TcpBackend {
   readonly name: string;
@@ -62,46 +62,13 @@ export interface TcpProxy {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Spawns the bundle with `listener: { protocol: 'tcp' }` on 127.0.0.1 and waits for /readyz 200 (unless told not to). */
+/** helpers.startProxy with `listener: { protocol: 'tcp' }`; stdout includes stderr, and stop() kills by default. */
 export async function startTcpProxy(
   config: Omit<ProxyConfigInput, 'version' | 'listener' | 'admin'>,
   opts: { waitReady?: boolean } = {},
 ): Promise<TcpProxy> {
-  requireBundle();
-  const host = '127.0.0.1';
-  const port = await freePort(host);
-  let adminPort = await freePort(host);
-  while (adminPort === port) adminPort = await freePort(host);
-  const full = { version: 1, listener: { protocol: 'tcp', host, port }, admin: { host, port: adminPort }, shutdownDelayMs: 0, ...config };
-  const child = spawn(PROXY_NODE, [BUNDLE, '--config', tmpFile('tcp.json', JSON.stringify(full))], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const p: TcpProxy = {
-    child,
-    host,
-    port,
-    adminPort,
-    stdout: () => out,
-    exited,
-    stop: async (signal: NodeJS.Signals = 'SIGKILL') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      const code = await exited;
-      clearTimeout(t);
-      return code;
-    },
-  };
-  if (opts.waitReady !== false) {
-    try {
-      await waitFor(async () => (await get(host, adminPort, '/readyz')).status === 200, 5_000, 'tcp proxy ready');
-    } catch (e) {
-      await p.stop('SIGKILL');
-      throw new Error(`${(e as Error).message}\noutput:\n${out}`);
-    }
-  }
-  return p;
+  const p = await startProxy(config, { ...opts, listener: { protocol: 'tcp' } });
+  return { ...p, stdout: () => p.stdout() + p.stderr(), stop: (signal: NodeJS.Signals = 'SIGKILL') => p.stop(signal) };
 }
 
 /** A static source over TCP backends. */

@@ -57,17 +57,13 @@ interface SessionState {
 export class Http2Front {
   private readonly server: http2.Http2Server;
   private readonly sessions = new Map<http2.ServerHttp2Session, SessionState>();
-  private readonly maxAgeMs: number | undefined;
-  private readonly jitter: number;
 
+  /** @param connectionAge the age limit of a new connection (jittered), or undefined for none; the Listener's */
   public constructor(
     private readonly r: Router,
-    private readonly random: () => number = Math.random,
+    private readonly connectionAge: () => number | undefined,
   ) {
     const c = r.config;
-    const l = c.listener;
-    this.maxAgeMs = 'maxConnectionAgeMs' in l ? l.maxConnectionAgeMs : undefined;
-    this.jitter = 'maxConnectionAgeJitterPercent' in l ? l.maxConnectionAgeJitterPercent / 100 : 0;
     // maxSessionRejectedStreams and maxSessionInvalidFrames are Node options its type definitions lack.
     const options = {
       maxSessionMemory: MAX_SESSION_MEMORY_MB,
@@ -125,8 +121,8 @@ export class Http2Front {
     session.setTimeout(this.r.config.timeouts.clientIdleMs, () => {
       if (state.streams === 0) session.close();
     });
-    if (this.maxAgeMs !== undefined) {
-      const age = this.maxAgeMs * (1 - this.jitter * this.random());
+    const age = this.connectionAge();
+    if (age !== undefined) {
       state.ageTimer = setTimeout(() => this.goaway(state), age);
       state.ageTimer.unref();
     }

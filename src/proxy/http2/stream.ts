@@ -12,14 +12,13 @@ import { constants } from 'node:http2';
 import type { Downstream, RequestHead } from '../downstream';
 import { Exchange } from '../exchange';
 import { isGrpcContentType, parseGrpcTimeout } from '../grpc/status';
+import { toHeaderBlock } from '../http/h2-headers';
 import { forwardRequestHeaders, RequestHeadScan, scanRequestHead } from '../http/headers';
 import type { Router } from '../router';
 import { chunkOf, LAST_CHUNK } from '../upstream/dechunk';
 
 const { NGHTTP2_INTERNAL_ERROR } = constants;
 const END_STREAM = 0x1;
-/** Response fields HTTP/2 forbids (RFC 9113 8.2.2). */
-const FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings']);
 
 const scan: RequestHeadScan = { withBody: false, givenId: '' };
 
@@ -113,7 +112,7 @@ export class H2StreamDownstream implements Downstream {
 
   public sendInformational(status: number, headers: readonly string[]): void {
     if (this.stream.headersSent || this.stream.destroyed) return;
-    const h = toHeaders(headers);
+    const h = toHeaderBlock(headers, {});
     h[':status'] = status;
     try {
       this.stream.additionalHeaders(h);
@@ -123,7 +122,7 @@ export class H2StreamDownstream implements Downstream {
   }
 
   public sendHead(status: number, _reason: string, headers: string[]): void {
-    const h = toHeaders(headers);
+    const h = toHeaderBlock(headers, {});
     h[':status'] = status;
     this.pendingHead = h;
     this.headSent = true;
@@ -188,7 +187,7 @@ export class H2StreamDownstream implements Downstream {
     }
     if (st.destroyed || this.endedByHead) return;
     if (this.trailersWanted) {
-      const t = withTrailers ? toHeaders(trailers) : {};
+      const t = withTrailers ? toHeaderBlock(trailers, {}) : {};
       st.once('wantTrailers', () => {
         try {
           st.sendTrailers(t);
@@ -236,21 +235,6 @@ export class H2StreamDownstream implements Downstream {
     // An answer sent before the request body ended: the rest of the body is not wanted (RFC 9113 8.1).
     if (!st.readableEnded && !st.destroyed) st.resume();
   }
-}
-
-/** A flat header list as an HTTP/2 header block: names lower-case, connection-specific fields left out. */
-function toHeaders(list: readonly string[]): http2.OutgoingHttpHeaders {
-  const h: Record<string, string | string[] | number> = {};
-  for (let i = 0; i < list.length; i += 2) {
-    const name = list[i].toLowerCase();
-    if (FORBIDDEN.has(name)) continue;
-    const value = list[i + 1];
-    const prev = h[name];
-    if (prev === undefined) h[name] = value;
-    else if (Array.isArray(prev)) prev.push(value);
-    else h[name] = [String(prev), value];
-  }
-  return h;
 }
 
 function flushFirst(d: H2StreamDownstream): void {

@@ -10,7 +10,7 @@
 import * as http2 from 'node:http2';
 import type { Expiring } from '../deadlines';
 import type { RequestHead } from '../downstream';
-import { isHopByHopHeader } from '../http/headers';
+import { flatten, toHeaderBlock } from '../http/h2-headers';
 import type { ConnectionOwner, UpstreamConnection } from './connection-owner';
 import { Framing } from './connection-owner';
 import { ChunkedDecoder } from './dechunk';
@@ -42,7 +42,8 @@ export class H2Stream implements UpstreamConnection, Expiring {
     if (req.chunkedBody) this.dechunker = new ChunkedDecoder();
     let st: http2.ClientHttp2Stream;
     try {
-      st = this.ps.session.request(requestHeaders(req, this.pool.scheme), { endStream: !hasBody });
+      const block = { ':method': req.method, ':path': req.target, ':scheme': this.pool.scheme };
+      st = this.ps.session.request(toHeaderBlock(req.headers, block, true), { endStream: !hasBody });
     } catch (err) {
       // The session went away between the pick and now (a GOAWAY, a close): nothing was sent.
       this.end();
@@ -161,44 +162,4 @@ export class H2Stream implements UpstreamConnection, Expiring {
     this.pool.clock.delete(this);
     this.pool.released(this.ps);
   }
-}
-
-/** Connection-specific fields HTTP/2 forbids (RFC 9113 8.2.2); `te` may only say "trailers". */
-const H2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings']);
-
-/** The request's header list as an HTTP/2 header block. */
-export function requestHeaders(req: RequestHead, scheme: string): http2.OutgoingHttpHeaders {
-  const h: Record<string, string | string[]> = { ':method': req.method, ':path': req.target, ':scheme': scheme };
-  const list = req.headers;
-  for (let i = 0; i < list.length; i += 2) {
-    const name = list[i].toLowerCase();
-    const value = list[i + 1];
-    if (name === 'host') {
-      h[':authority'] = value;
-      continue;
-    }
-    if (name === 'te') {
-      if (value.toLowerCase() !== 'trailers') continue;
-    } else if (H2_FORBIDDEN.has(name) || isHopByHopHeader(name)) {
-      continue;
-    }
-    const prev = h[name];
-    if (prev === undefined) h[name] = value;
-    else if (Array.isArray(prev)) prev.push(value);
-    else h[name] = [prev, value];
-  }
-  return h;
-}
-
-/** An HTTP/2 header block as a flat [name, value, ...] list without pseudo-headers. */
-export function flatten(headers: http2.IncomingHttpHeaders): string[] {
-  const out: string[] = [];
-  for (const name in headers) {
-    if (name.charCodeAt(0) === 58 /* : */) continue;
-    const v = headers[name];
-    if (v === undefined) continue;
-    if (Array.isArray(v)) for (const x of v) out.push(name, x);
-    else out.push(name, String(v));
-  }
-  return out;
 }
