@@ -55,11 +55,7 @@ export class Listener implements ProxyListener {
 
   /** A client connection that speaks HTTP/2: by its preface (h2c), or by ALPN `h2` after a TLS handshake. */
   public acceptHttp2(socket: net.Socket, first?: Buffer): void {
-    // Paused first: a flowing socket would emit the unshifted preface to no listener. node:http2 reads what the
-    // socket holds, then takes its handle.
-    socket.pause();
-    if (first !== undefined && first.length > 0) socket.unshift(first);
-    this.h2.accept(socket);
+    this.h2.accept(socket, first);
   }
 
   public listen(port: number, host: string): Promise<number> {

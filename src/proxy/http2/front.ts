@@ -1,187 +1,178 @@
 /**
- * The HTTP/2 side of the listener: client sessions over h2c (prior knowledge, told apart from HTTP/1.1 by the
- * connection preface on the same port) or h2 by ALPN after TLS. node:http2 (nghttp2, the codec Node itself ships)
- * frames, checks and flow-controls; each stream becomes one {@link H2StreamDownstream}, balanced on its own.
+ * The HTTP/2 side of the listener: client connections over h2c (prior knowledge, told apart from HTTP/1.1 by the
+ * connection preface on the same port) or h2 by ALPN after TLS. The proxy's own codec (h2/session.ts) frames, checks
+ * and flow-controls; each stream becomes one {@link H2StreamDownstream}, balanced on its own.
  *
- * Hostile peers are mostly nghttp2's and Node's to refuse, with the limits set here: SETTINGS_MAX_CONCURRENT_STREAMS
- * (limits.maxConcurrentStreams), a header list bound (limits.maxRequestHeaderBytes), a session memory cap, and Node's
- * counters of rejected streams and invalid frames, past which the session is closed. nghttp2 (1.61+) also bounds
- * CONTINUATION frames per header block and rate-limits client resets, but on the reset limit it only sends GOAWAY (at
- * about 1000 streams) and Node leaves the socket open until clientIdleMs. So rapid reset (CVE-2023-44487) has its own
- * bound here, acting far sooner: a session whose client resets more than MAX_CLIENT_RESETS streams within
- * RESET_WINDOW_MS before the proxy answered them, and at least half of the streams it opened in that window, gets
- * GOAWAY(ENHANCE_YOUR_CALM) and is destroyed (Envoy's premature-reset rule has the same shape: a busy client that
- * cancels some of its calls is left alone).
+ * Limits: SETTINGS_MAX_CONCURRENT_STREAMS (limits.maxConcurrentStreams; streams above it are refused with
+ * REFUSED_STREAM and the connection stays), the header list (limits.maxRequestHeaderBytes; a larger one is answered
+ * 431), and the codec's own bounds (header block size, CONTINUATION count, malformed streams, control-frame floods).
  *
- * A client that opens more streams than the SETTINGS_MAX_CONCURRENT_STREAMS it acknowledged loses the connection:
- * nghttp2 treats it as a connection error (RFC 9113 5.1.2 asks for a stream error), and Node then resets the streams
- * in flight. Refusing only the extra streams would need a higher advertised limit than the one enforced here.
+ * Rapid reset (CVE-2023-44487) is bounded here, where what was answered is known: a connection whose client resets
+ * more than MAX_CLIENT_RESETS unanswered streams within RESET_WINDOW_MS, and at least half of the streams it opened
+ * in that window, gets GOAWAY(ENHANCE_YOUR_CALM) and is closed (Envoy's premature-reset rule has the same shape: a
+ * busy client that cancels some of its calls is left alone).
  *
- * A session's age is bounded by listener.maxConnectionAgeMs with jitter: it then gets GOAWAY and the client
- * reconnects, possibly through another proxy, so long-lived clients rebalance.
+ * A connection's age is bounded by listener.maxConnectionAgeMs with jitter: it then gets GOAWAY and the client
+ * reconnects, possibly through another proxy, so long-lived clients rebalance. One with no stream for
+ * timeouts.clientIdleMs is closed.
  */
-import * as http2 from 'node:http2';
 import type * as net from 'node:net';
+import { H2Error } from '../h2/frames';
+import { readRequestFields, RequestFields } from '../h2/request-fields';
+import { H2Session } from '../h2/session';
+import type { H2Stream } from '../h2/stream';
 import type { Router } from '../router';
 import { H2StreamDownstream } from './stream';
 
-/** Memory one session may use for its buffers (HPACK tables, queued frames), in MB: Node closes it past that. */
-const MAX_SESSION_MEMORY_MB = 10;
-/** Flow-control window per stream and per session. */
-const WINDOW = 1024 * 1024;
+/** Flow-control window per stream, and for the connection (what one client connection may make the proxy hold). */
+const STREAM_WINDOW = 1024 * 1024;
+const CONNECTION_WINDOW = 8 * 1024 * 1024;
 /**
- * Streams a client may reset before their answer within one window. Well under nghttp2's own limiter (a burst of
- * 1000), so this bound acts first; far above what browsers and gRPC clients cancel in normal use.
+ * Streams a client may reset before their answer within one window: far above what browsers and gRPC clients cancel
+ * in normal use.
  */
 const MAX_CLIENT_RESETS = 200;
 const RESET_WINDOW_MS = 1_000;
-/** Between the GOAWAY to an offending client and the close of its connection. */
-const GOAWAY_GRACE_MS = 100;
-const { NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
+const SWEEP_MS = 1_000;
 
-interface SessionState {
-  readonly session: http2.ServerHttp2Session;
-  /** Read once: `session.socket` is a proxy object whose every access costs. */
+interface Client {
+  readonly session: H2Session;
   readonly remoteAddress: string | undefined;
   readonly secure: boolean;
-  streams: number;
-  ageTimer: NodeJS.Timeout | undefined;
+  /** Since when it has had no stream. */
+  idleSince: number;
   /** Streams opened and streams the client reset in the current window, and when that window started. */
   opened: number;
   resets: number;
   resetWindowStart: number;
-  /** The session was told to go away for resetting too fast. */
-  calming: boolean;
 }
 
 export class Http2Front {
-  private readonly server: http2.Http2Server;
-  private readonly sessions = new Map<http2.ServerHttp2Session, SessionState>();
+  private readonly clients = new Set<Client>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly req: RequestFields = { method: '', scheme: '', authority: undefined, path: '', fields: [], contentLength: -1, teTrailers: false };
 
   /** @param connectionAge the age limit of a new connection (jittered), or undefined for none; the Listener's */
   public constructor(
     private readonly r: Router,
     private readonly connectionAge: () => number | undefined,
   ) {
+    this.timer = setInterval(() => this.sweep(), SWEEP_MS);
+    this.timer.unref();
+  }
+
+  /** A client connection that speaks HTTP/2 from its first byte (`first`: bytes already read from it). */
+  public accept(socket: net.Socket, first?: Buffer): void {
+    const r = this.r;
     const c = r.config;
-    // maxSessionRejectedStreams and maxSessionInvalidFrames are Node options its type definitions lack.
-    const options = {
-      maxSessionMemory: MAX_SESSION_MEMORY_MB,
-      maxHeaderListPairs: 256,
-      maxSessionRejectedStreams: 100,
-      maxSessionInvalidFrames: 100,
-      settings: {
-        maxConcurrentStreams: c.limits.maxConcurrentStreams,
-        maxHeaderListSize: c.limits.maxRequestHeaderBytes,
-        initialWindowSize: WINDOW,
-        enablePush: false,
-      },
-    } as http2.ServerOptions;
-    this.server = http2.createServer(options);
-    this.server.on('session', (s: http2.ServerHttp2Session) => this.onSession(s));
-    this.server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
-      const state = this.sessions.get(stream.session as http2.ServerHttp2Session);
-      if (state === undefined) {
-        stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
-        return;
-      }
-      const downstream = new H2StreamDownstream(r, stream, headers, flags, rawHeaders, state.remoteAddress, state.secure);
-      state.streams++;
-      this.resetWindow(state).opened++;
-      stream.once('close', () => state.streams--);
-      // 'aborted': closed before the proxy ended its answer; by the client unless the proxy reset it.
-      stream.once('aborted', () => {
-        if (!downstream.resetByProxy) this.clientReset(state);
-      });
-    });
-    // Errors of one session (a protocol error, a reset socket) end that session only.
-    this.server.on('sessionError', () => undefined);
-  }
-
-  /** A client connection that speaks HTTP/2 from its first byte (the preface may already be unshifted into it). */
-  public accept(socket: net.Socket): void {
-    this.server.emit('connection', socket);
-  }
-
-  private onSession(session: http2.ServerHttp2Session): void {
-    const socket = session.socket as net.Socket & { encrypted?: boolean };
-    const state: SessionState = {
-      session,
+    const now = r.now();
+    const age = this.connectionAge();
+    const client: Client = {
+      session: undefined as unknown as H2Session,
       remoteAddress: socket.remoteAddress,
-      secure: socket.encrypted === true,
-      streams: 0,
-      ageTimer: undefined,
+      secure: (socket as net.Socket & { encrypted?: boolean }).encrypted === true,
+      idleSince: now,
       opened: 0,
       resets: 0,
-      resetWindowStart: this.r.now(),
-      calming: false,
+      resetWindowStart: now,
     };
-    this.sessions.set(session, state);
-    session.setLocalWindowSize(WINDOW);
-    session.setTimeout(this.r.config.timeouts.clientIdleMs, () => {
-      if (state.streams === 0) session.close();
-    });
-    const age = this.connectionAge();
+    const session = new H2Session(
+      socket,
+      {
+        server: true,
+        maxConcurrentStreams: c.limits.maxConcurrentStreams,
+        maxHeaderListSize: c.limits.maxRequestHeaderBytes,
+        streamWindow: STREAM_WINDOW,
+        connectionWindow: CONNECTION_WINDOW,
+      },
+      {
+        onStream: (stream, fields, endStream, tooLarge) => this.onStream(client, stream, fields, endStream, tooLarge),
+        onPeerReset: (stream) => this.onPeerReset(client, stream),
+        onClose: () => this.clients.delete(client),
+      },
+    );
+    (client as { session: H2Session }).session = session;
+    this.clients.add(client);
+    socket.setNoDelay(true);
     if (age !== undefined) {
-      state.ageTimer = setTimeout(() => this.goaway(state), age);
-      state.ageTimer.unref();
+      const t = setTimeout(() => session.goaway(), age);
+      t.unref();
+      socket.once('close', () => clearTimeout(t));
     }
-    if (this.r.draining) this.goaway(state);
-    session.on('error', () => undefined);
-    session.on('close', () => {
-      if (state.ageTimer !== undefined) clearTimeout(state.ageTimer);
-      this.sessions.delete(session);
-    });
+    if (r.draining) session.goaway();
+    if (first !== undefined && first.length > 0) session.receive(first);
+    socket.resume();
   }
 
-  /** Counts a stream the client reset; past the bound the session is closed at once (rapid reset). */
-  private clientReset(state: SessionState): void {
-    this.resetWindow(state).resets++;
-    if (state.resets <= MAX_CLIENT_RESETS || state.resets * 2 < state.opened) return;
-    const s = state.session;
-    if (s.destroyed || state.calming) return;
-    state.calming = true;
+  private onStream(client: Client, stream: H2Stream, list: string[], endStream: boolean, tooLarge: boolean): void {
+    this.window(client).opened++;
+    if (tooLarge) {
+      // The list was decoded (HPACK stays in step) but not kept: the request cannot be served.
+      stream.answered = true;
+      stream.sendHeaders([':status', '431', 'content-length', '0'], true);
+      if (!stream.remoteEnded && !stream.closed) stream.reset(H2Error.NoError);
+      return;
+    }
+    const req = this.req;
+    const bad = readRequestFields(list, req);
+    if (bad !== undefined) {
+      this.r.log.debug('refused a malformed HTTP/2 request', { remoteAddress: client.remoteAddress, problem: bad });
+      client.session.refuseMalformed(stream);
+      return;
+    }
+    new H2StreamDownstream(this.r, stream, req, endStream, client.remoteAddress, client.secure);
+  }
+
+  /** Counts a stream the client reset before its answer; past the bound the connection is closed (rapid reset). */
+  private onPeerReset(client: Client, stream: H2Stream): void {
+    if (!stream.unanswered) return;
+    const w = this.window(client);
+    w.resets++;
+    if (w.resets <= MAX_CLIENT_RESETS || w.resets * 2 < w.opened) return;
     this.r.log.warn('closing an HTTP/2 client connection that resets streams too fast (rapid reset)', {
-      remoteAddress: s.socket?.remoteAddress,
-      resets: state.resets,
-      opened: state.opened,
+      remoteAddress: client.remoteAddress,
+      resets: w.resets,
+      opened: w.opened,
       windowMs: RESET_WINDOW_MS,
     });
-    // GOAWAY first, the close a moment later: closing a socket with unread input sends a TCP reset, and the client's
-    // kernel may then drop the GOAWAY unread. nghttp2 ignores new streams after a GOAWAY, so the grace costs little.
-    // destroy() gets an error, not undefined: its first parameter defaults to NO_ERROR, which would override the code.
-    s.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
-    setTimeout(() => s.destroy(new Error('the client reset streams too fast'), NGHTTP2_ENHANCE_YOUR_CALM), GOAWAY_GRACE_MS).unref();
+    client.session.fail(H2Error.EnhanceYourCalm, 'the client reset streams too fast');
   }
 
-  /** The session's reset counters, started afresh once RESET_WINDOW_MS has passed. */
-  private resetWindow(state: SessionState): SessionState {
+  /** The client's reset counters, started afresh once RESET_WINDOW_MS has passed. */
+  private window(client: Client): Client {
     const now = this.r.now();
-    if (now - state.resetWindowStart >= RESET_WINDOW_MS) {
-      state.resetWindowStart = now;
-      state.opened = 0;
-      state.resets = 0;
+    if (now - client.resetWindowStart >= RESET_WINDOW_MS) {
+      client.resetWindowStart = now;
+      client.opened = 0;
+      client.resets = 0;
     }
-    return state;
+    return client;
   }
 
-  /** GOAWAY: no new streams; the session closes once its open streams are answered. */
-  private goaway(state: SessionState): void {
-    const s = state.session;
-    if (s.closed || s.destroyed) return;
-    s.close();
+  /** Idle connections, once a second. */
+  private sweep(): void {
+    const now = this.r.now();
+    const idleMs = this.r.config.timeouts.clientIdleMs;
+    for (const client of this.clients) {
+      const s = client.session;
+      if (s.streams.size > 0) client.idleSince = now;
+      else if (now - client.idleSince >= idleMs) {
+        s.goaway();
+      }
+    }
   }
 
-  /** Sends GOAWAY to every session (the drain): clients open their next calls elsewhere. */
+  /** Sends GOAWAY to every connection (the drain): clients open their next calls elsewhere. */
   public closeIdle(): void {
-    for (const state of this.sessions.values()) this.goaway(state);
+    for (const client of this.clients) client.session.goaway();
   }
 
   public closeAll(): void {
-    for (const state of this.sessions.values()) state.session.destroy();
+    for (const client of this.clients) client.session.destroy('the proxy is stopping');
+    clearInterval(this.timer);
   }
 
   public get connections(): number {
-    return this.sessions.size;
+    return this.clients.size;
   }
 }

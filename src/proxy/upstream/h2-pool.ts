@@ -10,8 +10,8 @@
  *   (a half-open TCP connection, a frozen pod) and is destroyed, so its streams fail and are retried or reported.
  * - A session with no stream for idleMs closes.
  */
-import * as http2 from 'node:http2';
 import * as net from 'node:net';
+import { H2Session } from '../h2/session';
 import type { Deadlines } from '../deadlines';
 import type { UpstreamEndpoint } from '../discovery/endpoint-set';
 import type { ConnectionOwner, ConnectionTimeouts, UpstreamPool } from './connection-owner';
@@ -23,6 +23,8 @@ export const PING_TIMEOUT_MS = 5_000;
 const ASSUMED_MAX_STREAMS = 100;
 /** Flow-control windows: 64 KiB (the protocol default) would cap one stream at 64 KiB per round trip. */
 const WINDOW = 4 * 1024 * 1024;
+/** The largest response header list taken from an endpoint. */
+const MAX_RESPONSE_HEADER_LIST = 256 * 1024;
 
 export interface H2PoolOptions {
   readonly timeouts: ConnectionTimeouts;
@@ -38,6 +40,7 @@ export interface H2PoolOptions {
 
 /** One session to an endpoint, with its bookkeeping. */
 export class PooledSession {
+  public session!: H2Session;
   /** Streams in use plus tries waiting for the connect. */
   public active = 0;
   public maxStreams = ASSUMED_MAX_STREAMS;
@@ -54,14 +57,14 @@ export class PooledSession {
 
   public constructor(
     public readonly ep: UpstreamEndpoint,
-    public readonly session: http2.ClientHttp2Session,
     now: number,
   ) {
     this.idleSince = now;
   }
 
   public get hasRoom(): boolean {
-    return !this.draining && !this.session.destroyed && this.active < this.maxStreams;
+    const s = this.session;
+    return !this.draining && !s.closed && !s.peerGoaway && this.active < this.maxStreams && this.active < s.idsLeft;
   }
 }
 
@@ -121,51 +124,51 @@ export class H2Pools implements UpstreamPool {
   }
 
   private open(ep: UpstreamEndpoint): PooledSession {
-    const host = net.isIPv6(ep.address) ? `[${ep.address}]` : ep.address;
-    const connect = this.o.connect;
-    const session = http2.connect(`${this.scheme}://${host}:${ep.port}`, {
-      settings: { enablePush: false, initialWindowSize: WINDOW },
-      peerMaxConcurrentStreams: ASSUMED_MAX_STREAMS,
-      ...(connect ? { createConnection: () => connect(ep) } : {}),
-    });
-    const ps = new PooledSession(ep, session, this.now());
+    const ps = new PooledSession(ep, this.now());
+    const socket = this.o.connect ? this.o.connect(ep) : net.connect({ host: ep.address, port: ep.port, noDelay: true });
     ps.maxStreams = this.knownMaxStreams.get(ep) ?? ASSUMED_MAX_STREAMS;
     ps.lastPingAt = ps.idleSince;
     const connectTimer = setTimeout(() => {
       ps.error = `no connection within ${this.o.timeouts.connectMs} ms`;
-      session.destroy();
+      ps.session.destroy(ps.error);
     }, this.o.timeouts.connectMs);
     connectTimer.unref();
-    // Streams wait for the endpoint's SETTINGS, not just the TCP connect: until then its stream limit is unknown,
-    // and streams opened above it are refused (an endpoint allowing 2 refused 8 of a burst of 10).
-    session.on('remoteSettings', (st: http2.Settings) => {
-      ps.maxStreams = Math.max(1, Math.min(st.maxConcurrentStreams ?? 1_000, 1_000));
-      this.knownMaxStreams.set(ep, ps.maxStreams);
-      if (!ps.connected && !session.destroyed) {
-        clearTimeout(connectTimer);
-        ps.connected = true;
-        session.setLocalWindowSize(WINDOW);
-        this.dispatch(ps);
-      }
-    });
-    session.on('goaway', (_code: number, last: number) => {
-      ps.draining = true;
-      ps.goawayLast = last;
-    });
-    session.on('error', (err: NodeJS.ErrnoException) => {
-      ps.error ||= errText(err);
-    });
-    session.on('close', () => {
-      clearTimeout(connectTimer);
-      ps.draining = true;
-      this.remove(ps);
-      const waiters = ps.waiters;
-      ps.waiters = [];
-      ps.active -= waiters.length;
-      for (const w of waiters) w.onFailure('connect-failure', ps.error || 'the endpoint closed the connection', false);
-    });
+    ps.session = new H2Session(
+      socket,
+      { server: false, maxConcurrentStreams: 0, maxHeaderListSize: MAX_RESPONSE_HEADER_LIST, streamWindow: WINDOW, connectionWindow: WINDOW },
+      {
+        // Streams wait for the endpoint's SETTINGS, not just the TCP connect: until then its stream limit is unknown,
+        // and streams opened above it are refused (an endpoint allowing 2 refused 8 of a burst of 10).
+        onSettings: () => {
+          ps.maxStreams = Math.max(1, Math.min(ps.session.peerMaxStreams, 1_000));
+          this.knownMaxStreams.set(ep, ps.maxStreams);
+          if (!ps.connected && !ps.session.closed) {
+            clearTimeout(connectTimer);
+            ps.connected = true;
+            this.dispatch(ps);
+          }
+        },
+        onGoaway: (last) => {
+          ps.draining = true;
+          ps.goawayLast = last;
+        },
+        onPingAck: () => {
+          ps.pingSentAt = 0;
+        },
+        onClose: (error) => {
+          clearTimeout(connectTimer);
+          ps.error ||= error ?? '';
+          ps.draining = true;
+          this.remove(ps);
+          const waiters = ps.waiters;
+          ps.waiters = [];
+          ps.active -= waiters.length;
+          for (const w of waiters) w.onFailure('connect-failure', ps.error || 'the endpoint closed the connection', false);
+        },
+      },
+    );
     // The session must not keep the process alive on its own (the drain decides when to stop).
-    session.unref();
+    socket.unref();
     return ps;
   }
 
@@ -174,7 +177,7 @@ export class H2Pools implements UpstreamPool {
     ps.active--;
     if (ps.active === 0) {
       ps.idleSince = this.now();
-      if (ps.draining && !ps.session.closed) ps.session.close();
+      if (ps.draining && !ps.session.closed) ps.session.goaway();
     }
   }
 
@@ -194,17 +197,17 @@ export class H2Pools implements UpstreamPool {
     for (const list of this.sessions.values()) {
       for (const ps of [...list]) {
         const s = ps.session;
-        if (!ps.connected || s.destroyed) continue;
+        if (!ps.connected || s.closed) continue;
         if (ps.pingSentAt > 0) {
           if (now - ps.pingSentAt > timeout) {
             ps.error = `the endpoint did not answer a PING within ${timeout} ms`;
-            s.destroy();
+            s.destroy(ps.error);
           }
           continue;
         }
         if (ps.active === 0 && now - ps.idleSince >= this.o.timeouts.idleMs) {
           ps.draining = true;
-          s.close();
+          s.goaway();
           continue;
         }
         if (now - ps.lastPingAt >= interval) this.ping(ps, now);
@@ -215,13 +218,8 @@ export class H2Pools implements UpstreamPool {
   private ping(ps: PooledSession, now: number): void {
     ps.lastPingAt = now;
     ps.pingSentAt = now;
-    try {
-      ps.session.ping((err) => {
-        if (!err) ps.pingSentAt = 0;
-      });
-    } catch {
-      ps.session.destroy();
-    }
+    PING_DATA.writeDoubleBE(now);
+    ps.session.ping(PING_DATA);
   }
 
   public openTo(ep: UpstreamEndpoint): number {
@@ -235,7 +233,7 @@ export class H2Pools implements UpstreamPool {
     this.sessions.delete(ep);
     for (const ps of list) {
       ps.draining = true;
-      if (!ps.session.closed) ps.session.close();
+      if (!ps.session.closed) ps.session.goaway();
     }
   }
 
@@ -244,7 +242,7 @@ export class H2Pools implements UpstreamPool {
       for (const ps of list) {
         if (ps.active === 0 && !ps.session.closed) {
           ps.draining = true;
-          ps.session.close();
+          ps.session.goaway();
         }
       }
     }
@@ -253,11 +251,9 @@ export class H2Pools implements UpstreamPool {
   /** Stops the sweep (the proxy stops). */
   public stop(): void {
     clearInterval(this.timer);
-    for (const list of this.sessions.values()) for (const ps of list) ps.session.destroy();
+    for (const list of this.sessions.values()) for (const ps of list) ps.session.destroy('the proxy is stopping');
     this.sessions.clear();
   }
 }
 
-function errText(err: NodeJS.ErrnoException): string {
-  return err.code ? `${err.code}: ${err.message}` : err.message;
-}
+const PING_DATA = Buffer.alloc(8);

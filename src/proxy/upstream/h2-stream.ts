@@ -7,29 +7,26 @@
  * when the endpoint said it did not process it (REFUSED_STREAM, or a stream id above the GOAWAY's last one): the
  * exchange may then send the request to another endpoint whatever its method.
  */
-import * as http2 from 'node:http2';
 import type { Expiring } from '../deadlines';
 import type { RequestHead } from '../downstream';
-import { flatten, toHeaderBlock } from '../http/h2-headers';
+import { H2Error } from '../h2/frames';
+import type { H2Stream as CodecStream, H2StreamHandler } from '../h2/stream';
+import { readResponseFields, requestFields } from '../http/h2-headers';
 import type { ConnectionOwner, UpstreamConnection } from './connection-owner';
 import { Framing } from './connection-owner';
 import { ChunkedDecoder } from './dechunk';
 import type { H2Pools, PooledSession } from './h2-pool';
 
-const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM, HTTP2_HEADER_STATUS } = http2.constants;
-const END_STREAM = 0x1;
-
-export class H2Stream implements UpstreamConnection, Expiring {
+export class H2Stream implements UpstreamConnection, Expiring, H2StreamHandler {
   public readonly uses = 1;
   public decodeChunked = false;
   public deadline = Infinity;
-  private stream: http2.ClientHttp2Stream | undefined;
+  private stream: CodecStream | undefined;
   private dechunker: ChunkedDecoder | undefined;
   private responded = false;
   private finished = false;
   private paused = false;
   private isHead = false;
-  private trailersSeen = false;
 
   public constructor(
     private readonly pool: H2Pools,
@@ -40,97 +37,113 @@ export class H2Stream implements UpstreamConnection, Expiring {
   public send(req: RequestHead, hasBody: boolean): void {
     this.isHead = req.method === 'HEAD';
     if (req.chunkedBody) this.dechunker = new ChunkedDecoder();
-    let st: http2.ClientHttp2Stream;
-    try {
-      const block = { ':method': req.method, ':path': req.target, ':scheme': this.pool.scheme };
-      st = this.ps.session.request(toHeaderBlock(req.headers, block, true), { endStream: !hasBody });
-    } catch (err) {
+    const st = this.ps.session.request(requestFields(req.method, this.pool.scheme, req.target, req.headers), !hasBody, this);
+    if (st === undefined) {
       // The session went away between the pick and now (a GOAWAY, a close): nothing was sent.
       this.end();
-      this.owner.onFailure('connect-failure', `the endpoint's session closed: ${(err as Error).message}`, false);
+      this.owner.onFailure('connect-failure', "the endpoint's session closed before the stream opened", false);
       return;
     }
     this.stream = st;
     this.pool.clock.add(this);
     if (!hasBody) this.deadline = this.pool.clock.in(this.pool.timeouts.requestMs);
-    st.on('response', (headers, flags) => this.onResponse(headers, flags));
-    st.on('headers', (headers) => {
-      const status = Number(headers[HTTP2_HEADER_STATUS]);
-      if (status >= 100 && status < 200 && !this.finished) this.owner.onInformational(status, flatten(headers));
-    });
-    st.on('data', (d: Buffer) => {
-      if (this.finished) return;
-      if (!this.paused) this.deadline = this.pool.clock.in(this.pool.timeouts.idleMs);
-      if (!this.owner.onResponseData(d, 0, d.length)) {
-        this.paused = true;
-        this.deadline = Infinity;
-        st.pause();
-      }
-    });
-    st.on('trailers', (headers) => {
-      this.trailersSeen = true;
-      if (!this.finished) this.owner.onResponseTrailers(flatten(headers));
-    });
-    st.on('end', () => {
-      if (this.finished || !this.responded) return;
-      // Node also ends the readable side of a stream its peer never finished (the session died mid-response): that
-      // stream is already closed with an error code, and 'close' reports it as a reset, not a complete answer.
-      const code = st.rstCode;
-      if (!this.trailersSeen && st.closed && code !== undefined && code !== NGHTTP2_NO_ERROR) return;
-      this.end();
-      this.owner.onResponseEnd();
-    });
-    st.on('drain', () => this.owner.onWritable());
-    st.on('error', () => undefined); // 'close' reports it
-    st.on('close', () => this.onClose(st));
   }
 
-  private onResponse(headers: http2.IncomingHttpHeaders, flags: number): void {
+  // ---- H2StreamHandler: the endpoint's side ----
+
+  public onHeaders(fields: string[], endStream: boolean): void {
     if (this.finished) return;
+    const list: string[] = [];
+    const status = readResponseFields(fields, list, this.responded);
+    if (typeof status === 'string') {
+      this.protocolError(`the endpoint sent a malformed HTTP/2 header block (${status})`);
+      return;
+    }
+    if (this.responded) {
+      this.owner.onResponseTrailers(list);
+      return;
+    }
+    if (status < 200) {
+      if (status === 101 || endStream) this.protocolError(`the endpoint answered ${status} over HTTP/2`);
+      else this.owner.onInformational(status, list);
+      return;
+    }
     this.responded = true;
     this.deadline = this.pool.clock.in(this.pool.timeouts.idleMs);
-    const status = Number(headers[HTTP2_HEADER_STATUS]);
-    const list = flatten(headers);
-    const cl = headers['content-length'];
-    const framing = (flags & END_STREAM) !== 0 || this.isHead ? Framing.None : cl !== undefined ? Framing.Length : Framing.Close;
-    this.owner.onResponseHead({ status, reason: '', headers: list, framing, length: cl === undefined ? -1 : Number(cl) });
+    let length = -1;
+    for (let i = 0; i < list.length; i += 2) if (list[i] === 'content-length') length = Number(list[i + 1]);
+    const none = endStream || this.isHead || status === 204 || status === 304;
+    if (!none && Number.isSafeInteger(length) && length >= 0 && this.stream !== undefined) this.stream.expectedLength = length;
+    const framing = none ? Framing.None : length >= 0 ? Framing.Length : Framing.Close;
+    this.owner.onResponseHead({ status, reason: '', headers: list, framing, length });
   }
 
-  private onClose(st: http2.ClientHttp2Stream): void {
+  public onData(data: Buffer, start: number, end: number): void {
+    if (this.finished) return;
+    if (!this.paused) this.deadline = this.pool.clock.in(this.pool.timeouts.idleMs);
+    if (!this.owner.onResponseData(data, start, end)) {
+      this.paused = true;
+      this.deadline = Infinity;
+      this.stream?.pause();
+    }
+  }
+
+  public onEnd(): void {
+    if (this.finished) return;
+    if (!this.responded) {
+      this.protocolError('the endpoint ended the stream without a response head');
+      return;
+    }
+    this.end();
+    this.owner.onResponseEnd();
+  }
+
+  public onReset(code: number, cause: 'peer' | 'goaway' | 'session'): void {
     if (this.finished) return;
     this.end();
-    const code = st.rstCode ?? 0;
     if (!this.responded) {
-      if (this.ps.goawayLast >= 0 && (st.id ?? Infinity) > this.ps.goawayLast) {
+      if (cause === 'goaway') {
         // The endpoint closed the session gracefully (GOAWAY: a max requests per connection, a restart) before it
         // read this stream: nothing was processed and the endpoint is fine, so the same request may go again to it.
         this.owner.onFailure('connect-failure', 'the endpoint sent GOAWAY before this stream; it was not processed', true);
         return;
       }
-      if (code === NGHTTP2_REFUSED_STREAM) {
+      if (cause === 'peer' && code === H2Error.RefusedStream) {
         this.owner.onFailure('connect-failure', 'the endpoint refused the stream unprocessed (REFUSED_STREAM)', false);
         return;
       }
     }
-    const why = this.ps.session.destroyed
-      ? `the connection to the endpoint closed${this.ps.error ? ` (${this.ps.error})` : ''}`
-      : `the endpoint reset the stream (HTTP/2 error code ${code})`;
+    const why =
+      cause === 'peer'
+        ? `the endpoint reset the stream (HTTP/2 error code ${code})`
+        : `the connection to the endpoint closed${this.ps.error ? ` (${this.ps.error})` : ''}`;
     this.owner.onFailure('reset', why, false);
   }
+
+  public onDrain(): void {
+    this.owner.onWritable();
+  }
+
+  private protocolError(why: string): void {
+    this.abandon();
+    this.owner.onFailure('protocol', why, false);
+  }
+
+  // ---- UpstreamConnection ----
 
   public writeBody(data: Buffer): boolean {
     const st = this.stream;
     if (st === undefined || this.finished) return true;
-    if (this.dechunker === undefined) return st.write(data);
+    if (this.dechunker === undefined) return st.writeData(data, false);
     let ok = true;
-    for (const piece of this.dechunker.decode(data)) ok = st.write(piece);
+    for (const piece of this.dechunker.decode(data)) ok = st.writeData(piece, false);
     return ok;
   }
 
   public endRequest(): void {
     const st = this.stream;
     if (st === undefined || this.finished) return;
-    if (!st.writableEnded) st.end();
+    st.end();
     if (!this.responded) this.deadline = this.pool.clock.in(this.pool.timeouts.requestMs);
   }
 
@@ -144,8 +157,7 @@ export class H2Stream implements UpstreamConnection, Expiring {
   public abandon(): void {
     if (this.finished) return;
     this.end();
-    const st = this.stream;
-    if (st !== undefined && !st.closed) st.close(NGHTTP2_CANCEL);
+    this.stream?.reset(H2Error.Cancel);
   }
 
   public onDeadline(): void {
