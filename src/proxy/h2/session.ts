@@ -1,139 +1,19 @@
 /**
- * An HTTP/2 connection on a socket, as a server (client connections) or as a client (sessions to endpoints): the
- * proxy's own codec, replacing node:http2, whose per-stream objects, streams API and async hooks cost more than the
- * proxying itself (a bare node:http2 server managed 22k answers/s here; a proxy through it 3-5k).
- *
- * It reads frames in place from the socket's chunks, decodes header blocks with HPACK (hpack.ts), keeps both
- * flow-control windows, and queues what it writes until the end of the tick, so every frame made while handling one
- * read (or one endpoint's answer) leaves in one write.
- *
- * The peer's errors follow RFC 9113 5.4: a connection error sends GOAWAY with the code and closes; a stream error
- * resets that stream only. Bounds against hostile peers:
- * - a header block (HEADERS + CONTINUATION) larger than MAX_HEADER_BLOCK, or split into more than MAX_CONTINUATIONS
- *   frames, closes the connection (the CONTINUATION flood);
- * - streams above SETTINGS_MAX_CONCURRENT_STREAMS are refused (REFUSED_STREAM), the connection stays;
- * - a header list above SETTINGS_MAX_HEADER_LIST_SIZE is still decoded (the HPACK table must stay in step) and then
- *   refused by the side above (431), without holding the list;
- * - frames we must answer (PING, SETTINGS) are refused once the peer does not read our output (ping flood);
- * - more than MAX_STREAM_ERRORS malformed streams, or MAX_EMPTY_FRAMES empty DATA frames, close the connection.
- * The rapid-reset bound (a peer that opens and cancels streams) is the server front's, which knows what it answered.
+ * The reading half of an HTTP/2 connection (session-core.ts has the state, the streams and the output): frames are
+ * parsed in place from the socket's chunks and each is checked and applied as RFC 9113 says, a connection error
+ * ending the connection (GOAWAY) and a stream error resetting one stream.
  */
 import type * as net from 'node:net';
-import {
-  DEFAULT_MAX_FRAME,
-  DEFAULT_WINDOW,
-  Flag,
-  FRAME_HEADER,
-  FrameType,
-  goawayFrame,
-  H2Error,
-  headersFrames,
-  MAX_WINDOW,
-  pingFrame,
-  PREFACE,
-  rstStreamFrame,
-  Setting,
-  SETTINGS_ACK,
-  settingsFrame,
-  windowUpdateFrame,
-} from './frames';
-import { HpackDecoder, HpackEncoder, HpackError } from './hpack';
+import { DEFAULT_MAX_FRAME, Flag, FRAME_HEADER, FrameType, H2Error, MAX_WINDOW, pingFrame, PREFACE, rstStreamFrame, Setting, SETTINGS_ACK } from './frames';
+import type { HeaderBlock } from './header-block';
+import { HpackError } from './hpack';
+import { H2SessionCore, H2SessionEvents, H2SessionOptions, MAX_EMPTY_FRAMES, MAX_OUTPUT_FOR_CONTROL, MAX_STREAM_ERRORS } from './session-core';
 import { H2Stream } from './stream';
 
-/** The header block bytes a peer may send for one head, compressed (the list itself is bounded separately). */
-const MAX_HEADER_BLOCK = 256 * 1024;
-const MAX_CONTINUATIONS = 64;
-const MAX_STREAM_ERRORS = 100;
-const MAX_EMPTY_FRAMES = 1_000;
-/** Our unsent output past which a peer's PING and SETTINGS are not answered but end the connection. */
-const MAX_OUTPUT_FOR_CONTROL = 1024 * 1024;
-/** Our output at which streams are told to wait (writeData returns false). */
-const OUTPUT_HIGH_WATER = 256 * 1024;
-/** Between a GOAWAY for an error and the close of the socket (the peer should read it first). */
-const GOAWAY_GRACE_MS = 200;
-
-export interface H2SessionOptions {
-  readonly server: boolean;
-  /** SETTINGS_MAX_CONCURRENT_STREAMS we allow the peer (server side). */
-  readonly maxConcurrentStreams: number;
-  /** SETTINGS_MAX_HEADER_LIST_SIZE we announce; a larger list is decoded but flagged (see onStream's `tooLarge`). */
-  readonly maxHeaderListSize: number;
-  /** The receive window of each stream, and of the connection. */
-  readonly streamWindow: number;
-  readonly connectionWindow: number;
-}
-
-export interface H2SessionEvents {
-  /** Server: a new stream. `tooLarge`: its header list passed maxHeaderListSize and `fields` is incomplete. */
-  onStream?(stream: H2Stream, fields: string[], endStream: boolean, tooLarge: boolean): void;
-  /** The peer's SETTINGS arrived (the first time: the session is ready for streams). */
-  onSettings?(first: boolean): void;
-  onGoaway?(lastStream: number, code: number): void;
-  /** A client reset an open stream (server side; the rapid-reset bound). */
-  onPeerReset?(stream: H2Stream): void;
-  onPingAck?(): void;
-  /** The connection is gone; `error` says why when it was not a clean close. Every stream was reset before. */
-  onClose(error: string | undefined): void;
-}
-
-export class H2Session {
-  public readonly streams = new Map<number, H2Stream>();
-  /** Peer settings in force. */
-  public peerMaxFrame = DEFAULT_MAX_FRAME;
-  public peerMaxStreams = 100;
-  private peerInitialWindow = DEFAULT_WINDOW;
-  /** The connection's send window, and what the peer may still send us. */
-  public sendWindow = DEFAULT_WINDOW;
-  private recvWindow: number;
-  private recvConsumed = 0;
-  private readonly decoder: HpackDecoder;
-  private readonly encoder = new HpackEncoder();
-  private input: Buffer | undefined;
-  private prefaceNeeded: boolean;
-  private settingsSeen = false;
-  /** A header block being assembled from HEADERS + CONTINUATION. */
-  private block: Buffer[] | undefined;
-  private blockBytes = 0;
-  private blockStream = 0;
-  private blockEnd = false;
-  private blockFrames = 0;
-  /** Highest stream id the peer opened (server), and our next id (client). */
-  public lastPeerStream = 0;
-  private nextStreamId = 1;
-  private out: Buffer[] = [];
-  private outBytes = 0;
-  private flushQueued = false;
-  /** Counts flushes: a frame queued in the current generation is still unsent and can be changed. */
-  public flushGen = 0;
-  private readonly blockedStreams = new Set<H2Stream>();
-  private readonly drainWaiters = new Set<H2Stream>();
-  private streamErrors = 0;
-  private emptyFrames = 0;
-  /** GOAWAY sent (`goingAway`) or received (`peerGoaway`): no new streams. */
-  public goingAway = false;
-  public peerGoaway = false;
-  public closed = false;
-  /** After a connection error: input is read and dropped. */
-  private discarding = false;
-  private error: string | undefined;
-
-  public constructor(
-    public readonly socket: net.Socket,
-    private readonly o: H2SessionOptions,
-    private readonly ev: H2SessionEvents,
-  ) {
-    this.decoder = new HpackDecoder(4096);
-    this.recvWindow = o.connectionWindow;
-    this.prefaceNeeded = o.server;
-    const settings: [number, number][] = [
-      [Setting.EnablePush, 0],
-      [Setting.InitialWindowSize, o.streamWindow],
-      [Setting.MaxHeaderListSize, o.maxHeaderListSize],
-    ];
-    if (o.server) settings.push([Setting.MaxConcurrentStreams, o.maxConcurrentStreams]);
-    if (!o.server) this.push(PREFACE);
-    this.push(settingsFrame(settings));
-    if (o.connectionWindow > DEFAULT_WINDOW) this.push(windowUpdateFrame(0, o.connectionWindow - DEFAULT_WINDOW));
+export type { H2SessionEvents, H2SessionOptions };
+export class H2Session extends H2SessionCore {
+  public constructor(socket: net.Socket, o: H2SessionOptions, ev: H2SessionEvents) {
+    super(socket, o, ev);
     socket.on('data', (d: Buffer) => this.receive(d));
     socket.on('drain', () => this.onSocketDrain());
     socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -141,190 +21,6 @@ export class H2Session {
     });
     socket.on('end', () => this.destroy(this.goingAway || this.peerGoaway ? undefined : 'the peer closed the connection'));
     socket.on('close', () => this.destroy(this.error ?? (this.goingAway || this.peerGoaway ? undefined : 'the connection closed')));
-  }
-
-  // ---- output ----
-
-  /** Queues bytes for the end-of-tick write. */
-  public push(b: Buffer): void {
-    this.out.push(b);
-    this.outBytes += b.length;
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      process.nextTick(flushSession, this);
-    }
-  }
-
-  public flush(): void {
-    this.flushQueued = false;
-    this.flushGen++;
-    const out = this.out;
-    if (out.length === 0 || this.socket.destroyed) {
-      this.out = [];
-      this.outBytes = 0;
-      return;
-    }
-    this.out = [];
-    const n = this.outBytes;
-    this.outBytes = 0;
-    if (out.length === 1) this.socket.write(out[0]);
-    else if (n <= 64 * 1024) this.socket.write(Buffer.concat(out, n));
-    else {
-      this.socket.cork();
-      for (const b of out) this.socket.write(b);
-      this.socket.uncork();
-    }
-  }
-
-  /** The socket holds more than the high-water mark: writers should wait for onDrain. */
-  public get congested(): boolean {
-    return this.outBytes + this.socket.writableLength > OUTPUT_HIGH_WATER;
-  }
-
-  public waitDrain(s: H2Stream): void {
-    this.drainWaiters.add(s);
-  }
-
-  public blocked(s: H2Stream): void {
-    this.blockedStreams.add(s);
-  }
-
-  private onSocketDrain(): void {
-    if (this.drainWaiters.size === 0) return;
-    const list = [...this.drainWaiters];
-    this.drainWaiters.clear();
-    for (const s of list) this.drained(s);
-  }
-
-  private drained(s: H2Stream): void {
-    if (!s.wantsDrain || s.closed) return;
-    if (this.congested) {
-      this.drainWaiters.add(s);
-      return;
-    }
-    s.wantsDrain = false;
-    s.handler?.onDrain();
-  }
-
-  /** Window opened: the blocked streams send what they can, oldest first. */
-  private unblock(): void {
-    for (const s of this.blockedStreams) {
-      if (this.sendWindow <= 0) return;
-      if (s.sendWindow <= 0) continue;
-      if (s.flushOutbox()) {
-        this.blockedStreams.delete(s);
-        this.drained(s);
-      }
-    }
-  }
-
-  public writeHeaders(id: number, fields: readonly string[], endStream: boolean): void {
-    const block = this.encoder.encode(fields);
-    this.push(headersFrames(id, block, endStream, this.peerMaxFrame));
-  }
-
-  // ---- streams ----
-
-  /** Client: opens a stream with the request head. undefined when the session takes no more streams. */
-  public request(fields: readonly string[], endStream: boolean, handler: H2StreamHandlerLike): H2Stream | undefined {
-    if (this.closed || this.goingAway || this.peerGoaway || this.nextStreamId > 0x7fffffff) return undefined;
-    const s = new H2Stream(this.nextStreamId, this, this.peerInitialWindow, this.o.streamWindow);
-    this.nextStreamId += 2;
-    s.handler = handler;
-    this.streams.set(s.id, s);
-    s.sendHeaders(fields, endStream);
-    return s;
-  }
-
-  /** Stream ids a client session has left. */
-  public get idsLeft(): number {
-    return (0x7fffffff - this.nextStreamId) >>> 1;
-  }
-
-  /** Both sides ended: the stream is done. */
-  public closeStream(s: H2Stream): void {
-    if (s.closed) return;
-    s.markClosed();
-    this.streams.delete(s.id);
-    this.blockedStreams.delete(s);
-    this.drainWaiters.delete(s);
-    if (this.goingAway && this.streams.size === 0) this.endSoon();
-  }
-
-  public resetStream(s: H2Stream, code: number): void {
-    if (s.closed) return;
-    this.push(rstStreamFrame(s.id, code));
-    this.closeStream(s);
-  }
-
-  /** The handler took `n` bytes of a stream: grant them back when half a window is used. */
-  public consumed(s: H2Stream, n: number): void {
-    this.recvConsumed += n;
-    if (this.recvConsumed >= this.o.connectionWindow >>> 1) {
-      this.push(windowUpdateFrame(0, this.recvConsumed));
-      this.recvWindow += this.recvConsumed;
-      this.recvConsumed = 0;
-    }
-    const grant = s.grant(this.o.streamWindow);
-    if (grant > 0) this.push(windowUpdateFrame(s.id, grant));
-  }
-
-  // ---- GOAWAY and closing ----
-
-  /** Graceful GOAWAY: no new streams; the connection closes when the open ones are done. */
-  public goaway(code: number = H2Error.NoError, debug = ''): void {
-    if (this.closed || this.goingAway) return;
-    this.goingAway = true;
-    this.push(goawayFrame(this.lastPeerStream, code, debug));
-    if (this.streams.size === 0) this.endSoon();
-  }
-
-  /** A connection error: GOAWAY with the code, every stream reset, the socket closed after a grace. */
-  public fail(code: number, why: string): void {
-    if (this.closed) return;
-    this.error ??= why;
-    if (!this.goingAway) {
-      this.goingAway = true;
-      this.push(goawayFrame(this.lastPeerStream, code, why.slice(0, 120)));
-    }
-    this.input = undefined;
-    this.discarding = true;
-    this.resetAll('session');
-    this.endSoon();
-  }
-
-  private endSoon(): void {
-    if (this.socket.destroyed) return;
-    this.flush();
-    this.socket.end();
-    // Input that still arrives is read and dropped, so the close is not a TCP reset that may discard the GOAWAY.
-    const t = setTimeout(() => this.destroy(undefined), GOAWAY_GRACE_MS);
-    t.unref();
-  }
-
-  /** Closes at once; the streams left are reset. */
-  public destroy(error: string | undefined): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (error !== undefined) this.error ??= error;
-    this.resetAll('session');
-    if (!this.socket.destroyed) this.socket.destroy();
-    this.ev.onClose(this.error);
-  }
-
-  private resetAll(cause: 'session' | 'goaway', above = 0): void {
-    for (const s of [...this.streams.values()]) {
-      if (s.id <= above) continue;
-      const h = s.handler;
-      this.closeStream(s);
-      h?.onReset(H2Error.Cancel, cause);
-    }
-  }
-
-  public ping(data: Buffer): boolean {
-    if (this.closed) return false;
-    this.push(pingFrame(data, false));
-    return true;
   }
 
   // ---- input ----
@@ -366,7 +62,7 @@ export class H2Session {
 
   private frame(type: number, flags: number, id: number, b: Buffer, p: number, end: number): void {
     if (!this.settingsSeen && type !== FrameType.Settings) return this.fail(H2Error.ProtocolError, 'the first frame was not SETTINGS');
-    if (this.block !== undefined && (type !== FrameType.Continuation || id !== this.blockStream)) {
+    if (this.blocks.open && (type !== FrameType.Continuation || id !== this.blocks.stream)) {
       return this.fail(H2Error.ProtocolError, 'a frame inside a header block (CONTINUATION expected)');
     }
     switch (type) {
@@ -433,59 +129,24 @@ export class H2Session {
     }
   }
 
-  private recvConsumedRaw(n: number): void {
-    this.recvConsumed += n;
-    if (this.recvConsumed >= this.o.connectionWindow >>> 1) {
-      this.push(windowUpdateFrame(0, this.recvConsumed));
-      this.recvWindow += this.recvConsumed;
-      this.recvConsumed = 0;
-    }
-  }
-
-  /** A stream id the peer has not opened yet. */
-  private isIdle(id: number): boolean {
-    if (this.o.server) return (id & 1) === 1 ? id > this.lastPeerStream : true;
-    return (id & 1) === 1 ? id >= this.nextStreamId : true;
-  }
-
   private headers(flags: number, id: number, b: Buffer, p: number, end: number): void {
     if (id === 0) return this.fail(H2Error.ProtocolError, 'HEADERS on stream 0');
-    let start = p;
-    const stop = this.unpad(flags, b, p, end);
-    if (stop < 0) return this.fail(H2Error.ProtocolError, 'HEADERS padding longer than the frame');
-    if (flags & Flag.Padded) start++;
-    if (flags & Flag.Priority) {
-      if (stop - start < 5) return this.fail(H2Error.FrameSizeError, 'HEADERS too short for its priority');
-      if ((b.readUInt32BE(start) & 0x7fffffff) === id) return this.streamError(id, H2Error.ProtocolError);
-      start += 5;
-    }
-    this.blockStream = id;
-    this.blockEnd = (flags & Flag.EndStream) !== 0;
-    this.blockFrames = 1;
-    if (flags & Flag.EndHeaders) {
-      this.headerBlock(id, b, start, stop);
-      return;
-    }
-    this.block = [Buffer.from(b.subarray(start, stop))];
-    this.blockBytes = stop - start;
+    this.block(id, this.blocks.headers(flags, id, b, p, end));
   }
 
   private continuation(flags: number, id: number, b: Buffer, p: number, end: number): void {
-    const parts = this.block;
-    if (parts === undefined) return this.fail(H2Error.ProtocolError, 'CONTINUATION without HEADERS');
-    this.blockBytes += end - p;
-    if (this.blockBytes > MAX_HEADER_BLOCK || ++this.blockFrames > MAX_CONTINUATIONS) {
-      return this.fail(H2Error.EnhanceYourCalm, 'a header block too large or in too many CONTINUATION frames');
-    }
-    parts.push(Buffer.from(b.subarray(p, end)));
-    if ((flags & Flag.EndHeaders) === 0) return;
-    this.block = undefined;
-    const whole = Buffer.concat(parts, this.blockBytes);
-    this.headerBlock(id, whole, 0, whole.length);
+    this.block(id, this.blocks.continuation(flags, b, p, end));
+  }
+
+  private block(id: number, r: HeaderBlock | undefined | string): void {
+    if (r === undefined) return;
+    if (r === 'self-dependency') return this.streamError(id, H2Error.ProtocolError);
+    if (typeof r === 'string') return this.fail(r.startsWith('a header block') ? H2Error.EnhanceYourCalm : H2Error.ProtocolError, r);
+    this.headerBlock(id, r.b, r.start, r.end, r.endStream);
   }
 
   /** A complete header block for stream `id`. */
-  private headerBlock(id: number, b: Buffer, start: number, stop: number): void {
+  private headerBlock(id: number, b: Buffer, start: number, stop: number, endStream: boolean): void {
     const fields: string[] = [];
     let size: number;
     try {
@@ -495,7 +156,6 @@ export class H2Session {
       throw err;
     }
     const tooLarge = size > this.o.maxHeaderListSize;
-    const endStream = this.blockEnd;
     const s = this.streams.get(id);
     if (s !== undefined) {
       // Trailers (or, on the client, a response head): the stream is open and the peer has not ended it.
@@ -529,25 +189,6 @@ export class H2Session {
     this.streams.set(id, ns);
     this.ev.onStream?.(ns, fields, endStream, tooLarge);
     if (endStream && !ns.closed && !ns.remoteEnded) ns.remoteEnd();
-  }
-
-  /** A stream error from the peer's frames: RST_STREAM, and too many of them end the connection. */
-  public streamError(id: number, code: number): void {
-    const s = this.streams.get(id);
-    if (s !== undefined) {
-      const h = s.handler;
-      this.resetStream(s, code);
-      h?.onReset(code, 'peer');
-    } else {
-      this.push(rstStreamFrame(id, code));
-    }
-    if (++this.streamErrors > MAX_STREAM_ERRORS) this.fail(H2Error.EnhanceYourCalm, 'too many malformed streams');
-  }
-
-  /** A malformed request found by the side above: counted like the codec's own stream errors. */
-  public refuseMalformed(s: H2Stream): void {
-    this.resetStream(s, H2Error.ProtocolError);
-    if (++this.streamErrors > MAX_STREAM_ERRORS) this.fail(H2Error.EnhanceYourCalm, 'too many malformed streams');
   }
 
   private rstStream(id: number, b: Buffer, p: number, end: number): void {
@@ -598,7 +239,7 @@ export class H2Session {
           break; // unknown settings are ignored
       }
     }
-    if (this.outBytes + this.socket.writableLength > MAX_OUTPUT_FOR_CONTROL) {
+    if (this.q.pending > MAX_OUTPUT_FOR_CONTROL) {
       return this.fail(H2Error.EnhanceYourCalm, 'SETTINGS while our output is not read');
     }
     this.push(SETTINGS_ACK);
@@ -615,7 +256,7 @@ export class H2Session {
       this.ev.onPingAck?.();
       return;
     }
-    if (this.outBytes + this.socket.writableLength > MAX_OUTPUT_FOR_CONTROL) {
+    if (this.q.pending > MAX_OUTPUT_FOR_CONTROL) {
       return this.fail(H2Error.EnhanceYourCalm, 'PINGs while our output is not read');
     }
     this.push(pingFrame(b.subarray(p, end), true));
@@ -656,11 +297,4 @@ export class H2Session {
       this.drained(s);
     }
   }
-}
-
-/** The handler shape, for request() (avoids an import cycle in type positions). */
-type H2StreamHandlerLike = NonNullable<H2Stream['handler']>;
-
-function flushSession(s: H2Session): void {
-  s.flush();
 }

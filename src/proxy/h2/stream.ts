@@ -10,7 +10,7 @@
  *   resets the stream, so a body can never run past the length an HTTP/1.1 endpoint was told.
  */
 import { Flag, FRAME_HEADER, FrameType, H2Error, writeFrameHeader } from './frames';
-import type { H2Session } from './session';
+import type { H2SessionCore as H2Session } from './session-core';
 
 /** What a stream reports; the session calls these. */
 export interface H2StreamHandler {
