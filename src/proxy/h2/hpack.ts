@@ -8,7 +8,7 @@
  * never holds more than the size we advertised, every byte of input costs bounded work, and past the caller's
  * header list limit nothing more is kept, though decoding goes on so the table stays in step with the peer's.
  */
-import { HpackError, huffmanDecode, huffmanEncode, huffmanEncodedLength, type Latin1Buffer } from './huffman';
+import { HpackError, huffmanDecode, huffmanEncode, type Latin1Buffer } from './huffman';
 
 export { HpackError } from './huffman';
 
@@ -106,7 +106,6 @@ class DynamicTable {
   }
 }
 
-const MAX_INTEGER_SHIFT = 21; // at most 4 continuation octets: values up to 2^28 + 254
 const NO_BLOCK = Buffer.alloc(0) as Latin1Buffer;
 
 /** Decodes header blocks from one peer; one instance per connection and direction, as the table is shared state. */
@@ -118,9 +117,8 @@ export class HpackDecoder {
 
   /** @param maxTableSize the SETTINGS_HEADER_TABLE_SIZE we advertise; a table size update above it is an error. */
   constructor(readonly maxTableSize = 4096) {
-    if (!Number.isInteger(maxTableSize) || maxTableSize < 0 || maxTableSize > 2 ** 28) {
-      throw new RangeError(`maxTableSize must be an integer from 0 to 2^28, got ${maxTableSize}`);
-    }
+    const ok = Number.isInteger(maxTableSize) && maxTableSize >= 0 && maxTableSize <= 2 ** 28;
+    if (!ok) throw new RangeError(`maxTableSize must be an integer from 0 to 2^28, got ${maxTableSize}`);
     this.table = new DynamicTable(maxTableSize);
   }
 
@@ -131,7 +129,8 @@ export class HpackDecoder {
   /**
    * Decodes the complete header block block[start, end), appending name, value, ... to `out` while the header list
    * size stays within maxListSize. Returns the whole list's size as RFC 9113 counts it (name + value + 32 a field),
-   * even past the limit, so the caller can answer 431 or reset the stream. Throws HpackError on malformed input.
+   * even past the limit, so the caller can answer 431 or reset the stream. Throws HpackError on malformed input,
+   * after which the table is out of step with the peer's: the connection must end (RFC 9113 4.3).
    */
   decode(block: Buffer, start: number, end: number, out: string[], maxListSize: number): number {
     if (!(start >= 0 && start <= end && end <= block.length)) throw new RangeError(`bad block range [${start}, ${end}) of ${block.length} octets`);
@@ -145,7 +144,9 @@ export class HpackDecoder {
       let name: string;
       let value: string;
       if (b & 0x80) {
-        const i = this.int(0x7f);
+        let i = b & 0x7f;
+        if (i === 0x7f) i = this.int(0x7f);
+        else this.p++; // most indexes fit the first octet
         if (i === 0) throw new HpackError('HPACK_INDEX', 'indexed header field with index 0 (RFC 7541 6.1)');
         name = this.nameAt(i);
         value = i <= STATIC_COUNT ? STATIC_TABLE[2 * i - 1] : this.table.value(i - STATIC_COUNT);
@@ -174,9 +175,7 @@ export class HpackDecoder {
   /** The name of entry i (>= 1) of the static and dynamic tables (RFC 7541 2.3.3). */
   private nameAt(i: number): string {
     if (i <= STATIC_COUNT) return STATIC_TABLE[2 * i - 2];
-    if (i - STATIC_COUNT > this.table.count) {
-      throw new HpackError('HPACK_INDEX', `index ${i} is beyond the tables (61 static, ${this.table.count} dynamic entries)`);
-    }
+    if (i - STATIC_COUNT > this.table.count) throw new HpackError('HPACK_INDEX', `index ${i} is beyond the tables (61 + ${this.table.count} entries)`);
     return this.table.name(i - STATIC_COUNT);
   }
 
@@ -186,7 +185,7 @@ export class HpackDecoder {
     return i === 0 ? this.string() : this.nameAt(i);
   }
 
-  /** An integer with an N-bit prefix (RFC 7541 5.1), N given as its mask. */
+  /** An integer with an N-bit prefix (RFC 7541 5.1), N given as its mask; at most 4 continuation octets (< 2^28 + 255). */
   private int(mask: number): number {
     const buf = this.buf;
     let p = this.p;
@@ -196,7 +195,7 @@ export class HpackDecoder {
       let b: number;
       do {
         if (p >= this.end) throw new HpackError('HPACK_TRUNCATED', 'header block ends inside an integer (RFC 7541 5.1)');
-        if (shift > MAX_INTEGER_SHIFT) throw new HpackError('HPACK_INTEGER', 'integer longer than 2^28 in a header block (RFC 7541 5.1)');
+        if (shift > 21) throw new HpackError('HPACK_INTEGER', 'integer longer than 2^28 in a header block (RFC 7541 5.1)');
         b = buf[p++];
         v += (b & 0x7f) << shift;
         shift += 7;
@@ -212,9 +211,7 @@ export class HpackDecoder {
     const huffman = this.buf[this.p] & 0x80;
     const len = this.int(0x7f);
     const p = this.p;
-    if (len > this.end - p) {
-      throw new HpackError('HPACK_TRUNCATED', `string literal of ${len} octets runs past the header block (${this.end - p} left)`);
-    }
+    if (len > this.end - p) throw new HpackError('HPACK_TRUNCATED', `string of ${len} octets runs past the header block (${this.end - p} left)`);
     this.p = p + len;
     return huffman ? huffmanDecode(this.buf, p, p + len) : this.buf.latin1Slice(p, p + len);
   }
@@ -319,11 +316,13 @@ export class HpackEncoder {
     }
     for (let i = 0; i + 1 < fields.length; i += 2) this.field(fields[i], fields[i + 1]);
     const out = Buffer.allocUnsafe(this.o);
-    this.buf.copy(out, 0, 0, this.o);
+    if (this.o > 128) this.buf.copy(out, 0, 0, this.o);
+    else for (let i = 0; i < this.o; i++) out[i] = this.buf[i]; // cheaper than copy()'s argument checks for a small block
     if (this.buf.length > 65536) this.buf = Buffer.allocUnsafe(4096) as Latin1Buffer; // a rare huge list: do not keep its room
     return out;
   }
 
+  /** An index when a table has the field; else a literal, entering our table only when it is likely to repeat. */
   private field(name: string, value: string): void {
     this.reserve(name.length + value.length + 16);
     const st = STATIC_BY_NAME.get(name);
@@ -340,7 +339,7 @@ export class HpackEncoder {
     const nameIndex = st !== undefined ? st.index : dyn !== undefined ? STATIC_COUNT + t.inserted - dyn.latest : 0;
     const policy = this.policy.get(name) ?? INDEX;
     if (policy === NEVER || (policy === COOKIE && value.length < SHORT_COOKIE)) this.literal(0x10, 0x0f, nameIndex, name, value);
-    else if (policy !== INDEX || value.length > MAX_INDEXED_VALUE || entrySize(name, value) > (t.max * 3) / 4) {
+    else if (policy !== INDEX || value.length > MAX_INDEXED_VALUE || entrySize(name, value) > (t.max * 3) / 4 /* would evict all */) {
       this.literal(0x00, 0x0f, nameIndex, name, value);
     } else {
       this.literal(0x40, 0x3f, nameIndex, name, value);
@@ -373,10 +372,14 @@ export class HpackEncoder {
   /** A string literal, Huffman-coded only when that is shorter (RFC 7541 5.2). */
   private string(s: string): void {
     const n = s.length;
-    const h = huffmanEncodedLength(s);
-    if (h < n) {
-      this.int(h, 0x7f, 0x80);
-      this.o = huffmanEncode(s, this.buf, this.o);
+    this.reserve(4 * n + 6); // Huffman codes are up to 30 bits an octet
+    // One pass: Huffman-code it after room for its length, keep that if it came out shorter, and close the gap, if any.
+    const at = this.o + (n < 0x7f ? 1 : 5);
+    const end = huffmanEncode(s, this.buf, at);
+    if (end - at < n) {
+      this.int(end - at, 0x7f, 0x80);
+      if (this.o !== at) this.buf.copyWithin(this.o, at, end);
+      this.o += end - at;
       return;
     }
     this.int(n, 0x7f, 0);

@@ -1,6 +1,6 @@
 /**
  * The HPACK Huffman code (RFC 7541 5.2 and Appendix B): a static canonical code over the 256 byte values plus EOS,
- * tuned on real header traffic, so most header text shrinks by about a fifth.
+ * tuned on real header traffic, so typical header text shrinks by a fifth or more.
  *
  * Decoding is table-driven, a byte at a time (the idea of nghttp2's and HAProxy's decoders, written afresh here):
  * the 256 internal nodes of the code tree are the states, and one lookup per input byte gives the next state and
@@ -205,7 +205,7 @@ export function huffmanEncode(str: string, dst: Uint8Array, at: number): number 
     let len = HUFFMAN_LENGTHS[c];
     let code = HUFFMAN_CODES[c];
     if (len > 24) {
-      // 7 pending bits plus a code over 25 bits would not fit in 32: send its top bits first.
+      // 7 pending bits plus a code of 25 bits or more would reach the sign bit: send the code's top bits first.
       acc = (acc << (len - 16)) | (code >>> 16);
       bits += len - 16;
       while (bits >= 8) dst[o++] = acc >>> (bits -= 8);
