@@ -110,7 +110,8 @@ export class Http2Front {
       // The list was decoded (HPACK stays in step) but not kept: the request cannot be served.
       stream.answered = true;
       stream.sendHeaders([':status', '431', 'content-length', '0'], true);
-      if (!stream.remoteEnded && !stream.closed) stream.reset(H2Error.NoError);
+      // The answer is complete; a body the client may still send is not wanted (RFC 9113 8.1).
+      if (!endStream) stream.reset(H2Error.NoError);
       return;
     }
     const req = this.req;

@@ -181,11 +181,13 @@ export class H1Connection implements ParserEvents, Expiring, UpstreamConnection 
   public onStatus(s: string): void {
     this.reason += s;
   }
+  // Trailers after a chunked body stay in the raw bytes, unless the body is de-chunked: then they are collected and
+  // handed over as a list (an HTTP/2 client gets them as a trailing HEADERS frame).
   public onHeaderField(s: string): void {
-    if (!this.inBody) this.fields.name(s); // trailers stay in the raw chunked bytes
+    if (!this.inBody || this.decodeChunked) this.fields.name(s);
   }
   public onHeaderValue(s: string): void {
-    if (!this.inBody) this.fields.value(s);
+    if (!this.inBody || this.decodeChunked) this.fields.value(s);
   }
   public onHeadersComplete(status: number, _upgrade: boolean, keepAlive: boolean): void {
     this.status = status;
@@ -312,6 +314,7 @@ export class H1Connection implements ParserEvents, Expiring, UpstreamConnection 
     if (this.state !== State.Active) return;
     const owner = this.owner;
     const reusable = this.keepAlive && this.requestDone;
+    const trailers = this.inBody && this.decodeChunked ? this.fields.take() : undefined;
     this.owner = undefined;
     this.inBody = false;
     this.parser.reset();
@@ -325,6 +328,7 @@ export class H1Connection implements ParserEvents, Expiring, UpstreamConnection 
       this.deadline = this.clock.in(this.t.idleMs);
       this.onRelease(this, true);
     }
+    if (trailers !== undefined && trailers.length > 0) owner?.onResponseTrailers(trailers);
     owner?.onResponseEnd();
     if (!reusable) this.close();
   }

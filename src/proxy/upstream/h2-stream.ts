@@ -95,6 +95,9 @@ export class H2Stream implements UpstreamConnection, Expiring, H2StreamHandler {
       return;
     }
     this.end();
+    // An answer complete before the request body: the rest of the body is not wanted, and the stream must close.
+    const st = this.stream;
+    if (st !== undefined && !st.localEnded) st.reset(H2Error.Cancel);
     this.owner.onResponseEnd();
   }
 
