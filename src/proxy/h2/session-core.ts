@@ -64,6 +64,8 @@ export interface H2SessionEvents {
   /** A client reset an open stream (server side; the rapid-reset bound). */
   onPeerReset?(stream: H2Stream): void;
   onPingAck?(): void;
+  /** An exception while handling a frame (a bug): the connection is failed with INTERNAL_ERROR, the process goes on. */
+  onInternalError?(err: Error): void;
   /** The connection is gone; `error` says why when it was not a clean close. Every stream was reset before. */
   onClose(error: string | undefined): void;
 }

@@ -54,7 +54,14 @@ export class H2Session extends H2SessionCore {
       const id = buf.readUInt32BE(at + 5) & 0x7fffffff;
       const p = at + FRAME_HEADER;
       at = p + len;
-      this.frame(type, flags, id, buf, p, at);
+      try {
+        this.frame(type, flags, id, buf, p, at);
+      } catch (err) {
+        // A bug (here or in a handler) must cost this connection, never the process and every other connection.
+        this.ev.onInternalError?.(err as Error);
+        this.fail(H2Error.InternalError, `internal error: ${(err as Error).message}`);
+        return;
+      }
       if (this.closed || this.discarding) return;
     }
     if (at < n) this.input = at === 0 ? buf : buf.subarray(at);

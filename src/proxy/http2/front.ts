@@ -88,6 +88,7 @@ export class Http2Front {
       {
         onStream: (stream, fields, endStream, tooLarge) => this.onStream(client, stream, fields, endStream, tooLarge),
         onPeerReset: (stream) => this.onPeerReset(client, stream),
+        onInternalError: (err) => this.r.log.error('an HTTP/2 client connection failed on an internal error', { error: err.stack ?? err.message }),
         onClose: () => this.clients.delete(client),
       },
     );
