@@ -216,12 +216,7 @@ export class H2SessionCore {
 
   /** The handler took `n` bytes of a stream: grant them back when half a window is used. */
   public consumed(s: H2Stream, n: number): void {
-    this.recvConsumed += n;
-    if (this.recvConsumed >= this.o.connectionWindow >>> 1) {
-      this.push(windowUpdateFrame(0, this.recvConsumed));
-      this.recvWindow += this.recvConsumed;
-      this.recvConsumed = 0;
-    }
+    this.recvConsumedRaw(n);
     const grant = s.grant(this.o.streamWindow);
     if (grant > 0) this.push(windowUpdateFrame(s.id, grant));
   }
