@@ -11,6 +11,9 @@ import { H2SessionCore, H2SessionEvents, H2SessionOptions, MAX_EMPTY_FRAMES, MAX
 import { H2Stream } from './stream';
 
 export type { H2SessionEvents, H2SessionOptions };
+
+/** The fix named when an endpoint of an HTTP/2 or gRPC app does not speak HTTP/2. */
+const NOT_H2_FIX = "its port speaks HTTP/1.1: give the app Protocol.http() (listener.protocol http), or serve HTTP/2 on the pods";
 export class H2Session extends H2SessionCore {
   public constructor(socket: net.Socket, o: H2SessionOptions, ev: H2SessionEvents) {
     super(socket, o, ev);
@@ -21,6 +24,13 @@ export class H2Session extends H2SessionCore {
     });
     socket.on('end', () => this.destroy(this.goingAway || this.peerGoaway ? undefined : 'the peer closed the connection'));
     socket.on('close', () => this.destroy(this.error ?? (this.goingAway || this.peerGoaway ? undefined : 'the connection closed')));
+    // To an endpoint over TLS: HTTP/2 only if its handshake picked h2 (an HTTP/1.1-only port would answer garbage).
+    if (!o.server && 'alpnProtocol' in socket) {
+      socket.once('secureConnect', () => {
+        const alpn = (socket as net.Socket & { alpnProtocol?: string | false }).alpnProtocol;
+        if (alpn !== 'h2') this.destroy(`the endpoint's TLS handshake did not pick HTTP/2 (ALPN ${alpn || 'none'}); ${NOT_H2_FIX}`);
+      });
+    }
   }
 
   // ---- input ----
@@ -43,6 +53,9 @@ export class H2Session extends H2SessionCore {
       if (PREFACE.compare(buf, 0, PREFACE.length, 0, PREFACE.length) !== 0) return this.fail(H2Error.ProtocolError, 'not an HTTP/2 connection preface');
       this.prefaceNeeded = false;
       at = PREFACE.length;
+    }
+    if (!this.settingsSeen && !this.o.server && buf.length >= 5 && buf.toString('latin1', 0, 5) === 'HTTP/') {
+      return this.destroy(`the endpoint answered in HTTP/1.x, not HTTP/2; ${NOT_H2_FIX}`);
     }
     const n = buf.length;
     while (n - at >= FRAME_HEADER) {

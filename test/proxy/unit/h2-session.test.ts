@@ -3,7 +3,9 @@
  * both ways, SETTINGS changes, padding, CONTINUATION, content-length checks, PING, GOAWAY, and the connection errors
  * RFC 9113 asks for. The proxy-level tests (h2, grpc, h2-hostile) cover the same code through real clients.
  */
+import { rmSync } from 'node:fs';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import {
   Flag,
   frame,
@@ -21,6 +23,7 @@ import {
 import { HpackDecoder, HpackEncoder } from '../../../src/proxy/h2/hpack';
 import { H2Session, H2SessionEvents } from '../../../src/proxy/h2/session';
 import type { H2Stream, H2StreamHandler } from '../../../src/proxy/h2/stream';
+import { makePki } from '../tls-helpers';
 
 interface Frame {
   type: number;
@@ -411,5 +414,55 @@ describe('as a client', () => {
     peer.socket.destroy();
     await peer.until(() => b.reset !== undefined);
     expect(b.reset?.cause).toBe('session');
+  });
+});
+
+describe('an endpoint that does not speak HTTP/2', () => {
+  it('closes the session with the cause and the fix when the endpoint answers in HTTP/1.1', async () => {
+    const closed: string[] = [];
+    const srv = net.createServer((sock) => {
+      sockets.push(sock);
+      sock.once('data', () => sock.write('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
+    });
+    servers.push(srv);
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const sock = net.connect({ host: '127.0.0.1', port: (srv.address() as net.AddressInfo).port });
+    sockets.push(sock);
+    const rec = new Recorder();
+    const session = new H2Session(sock, { server: false, ...OPTIONS }, { onClose: (e) => closed.push(e ?? 'clean') });
+    session.request([':method', 'GET', ':scheme', 'http', ':path', '/'], true, rec);
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no close')), 2_000);
+      const check = (): void => {
+        if (closed.length > 0) {
+          clearTimeout(t);
+          resolve();
+        } else setTimeout(check, 5);
+      };
+      check();
+    });
+    expect(closed[0]).toMatch(/answered in HTTP\/1\.x, not HTTP\/2.*Protocol\.http\(\)/);
+    expect(rec.reset?.cause).toBe('session');
+  });
+
+  it('closes the session with the cause and the fix when a TLS endpoint does not pick h2 by ALPN', async () => {
+    const pki = makePki();
+    try {
+      const srv = tls.createServer({ ...pki.backend }, (sock) => {
+        sockets.push(sock);
+        sock.on('error', () => undefined);
+      });
+      servers.push(srv as unknown as net.Server);
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.41', r));
+      const sock = tls.connect({ host: '127.0.0.41', port: (srv.address() as net.AddressInfo).port, ca: pki.ca, ALPNProtocols: ['h2'] });
+      sockets.push(sock);
+      const closed: string[] = [];
+      new H2Session(sock, { server: false, ...OPTIONS }, { onClose: (e) => closed.push(e ?? 'clean') });
+      const end = Date.now() + 3_000;
+      while (closed.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      expect(closed[0]).toMatch(/TLS handshake did not pick HTTP\/2 \(ALPN none\).*Protocol\.http\(\)/);
+    } finally {
+      rmSync(pki.dir, { recursive: true, force: true });
+    }
   });
 });
