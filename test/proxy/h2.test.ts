@@ -5,6 +5,7 @@
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { block, data, errorName, headers, RawH2 } from './h2-frames';
 import { Backend, cleanTmp, RunningProxy, sleep, startBackend, startProxy, staticSource } from './helpers';
 
 jest.setTimeout(15_000);
@@ -206,5 +207,33 @@ describe('max connection age', () => {
     expect(old.connection).toBe('close');
     expect(old.port).toBe(young.port); // the same connection, told to close
     expect(next.port).not.toBe(old.port);
+  });
+});
+
+describe('an answer complete before the request body', () => {
+  test('arrives whole, then RST_STREAM(NO_ERROR) stops the upload (RFC 9113 8.1, as nginx does), and the connection serves on', async () => {
+    // The endpoint answers at once without reading the body, as an upload endpoint that refuses or ignores it does.
+    backend = await startBackend(HOST, (req, res) => {
+      req.resume();
+      res.end('early\n');
+    });
+    proxy = await startProxy({ upstream: { port: 1, sources: [staticSource([backend])] } } as never);
+    const c = await RawH2.open(proxy.host, proxy.port);
+    try {
+      await c.until(() => c.serverSettings > 0, 2_000);
+      const put: Array<[string, string]> = [[':method', 'PUT'], [':scheme', 'http'], [':authority', 'h2.test'], [':path', '/up'], ['content-length', '600000']];
+      await c.send(Buffer.concat([headers(1, block(put), { endStream: false }), data(1, Buffer.alloc(16_000), false)]));
+      await c.until(() => c.stream(1).reset !== undefined, 3_000);
+      expect([c.stream(1).status, c.stream(1).dataBytes, c.stream(1).ended]).toEqual([200, 6, true]);
+      expect(errorName(c.stream(1).reset ?? -1)).toBe('NO_ERROR');
+      // DATA the client had in flight for the reset stream is dropped, and the connection goes on.
+      await c.send(data(1, Buffer.alloc(16_000), false));
+      await c.send(headers(3, block([[':method', 'GET'], [':scheme', 'http'], [':authority', 'h2.test'], [':path', '/next']])));
+      await c.until(() => c.stream(3).ended, 3_000);
+      expect(c.stream(3).status).toBe(200);
+      expect(c.goaway).toBeUndefined();
+    } finally {
+      c.destroy();
+    }
   });
 });
