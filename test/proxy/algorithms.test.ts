@@ -2,7 +2,7 @@
  * Every algorithm kind, through the real bundle, against three backends on 127.0.0.11..13.
  */
 import * as http from 'node:http';
-import { defaultHandler, Handler, proxyFixture, request, spread } from './helpers';
+import { defaultHandler, Handler, proxyFixture, request, spread, waitFor } from './helpers';
 
 const HOSTS = ['127.0.0.11', '127.0.0.12', '127.0.0.13'];
 
@@ -53,6 +53,8 @@ describe('algorithms through the proxy', () => {
       pending.push(request(p.host, p.port, '/', { agent: false }));
       await new Promise((r) => setTimeout(r, 15));
     }
+    // Every request reached a backend (the last one may still be on its way 15 ms after it was sent, on a busy machine).
+    await waitFor(() => fx.backends.reduce((n, x) => n + x.seen.length, 0) === 24, 3_000, 'all 24 requests at a backend');
     const [a, b, c] = fx.backends.map((x) => x.seen.length);
     // The holding backend has in-flight requests and the others have none: it must not be picked again.
     expect(a).toBeGreaterThanOrEqual(0);
