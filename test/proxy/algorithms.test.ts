@@ -102,8 +102,10 @@ describe('algorithms through the proxy', () => {
     const p = await setup({ kind: 'least-utilization' }, [loadReporting('0.9'), loadReporting('0.05'), loadReporting('0.5')]);
     const first = await request(p.host, p.port, '/', { agent });
     expect(first.headers['x-backend-load']).toBeDefined();
-    const counts = await spread(p, 60, undefined, agent);
-    expect(counts['127.0.0.12'] ?? 0).toBeGreaterThan(30);
+    // P2C over three endpoints: the least loaded one is in 2 of 3 samples, so it gets about 100 of 150. More than half
+    // is 4 standard deviations below that (with 60 requests and "more than 30", CI once saw exactly 30).
+    const counts = await spread(p, 150, undefined, agent);
+    expect(counts['127.0.0.12'] ?? 0).toBeGreaterThan(75);
     expect(counts['127.0.0.11'] ?? 0).toBeLessThan(counts['127.0.0.12'] ?? 0);
   });
 });
