@@ -59,6 +59,17 @@ export const DEFAULT_WINDOW = 65_535;
 export const DEFAULT_MAX_FRAME = 16_384;
 export const MAX_WINDOW = 2 ** 31 - 1;
 
+/**
+ * Where the payload of a frame that may be PADDED (DATA, HEADERS) ends: `end` without the flag, else before the
+ * padding; -1 when the padding is longer than the frame (a connection error, RFC 9113 6.1). The payload starts one
+ * byte later when padded.
+ */
+export function unpaddedEnd(flags: number, b: Buffer, p: number, end: number): number {
+  if ((flags & Flag.Padded) === 0) return end;
+  if (p >= end || b[p] > end - p - 1) return -1;
+  return end - b[p];
+}
+
 /** Writes a frame header at `at` of `buf`. */
 export function writeFrameHeader(buf: Buffer, at: number, length: number, type: number, flags: number, stream: number): void {
   buf[at] = length >>> 16;

@@ -4,7 +4,7 @@
  * a block larger than MAX_HEADER_BLOCK compressed bytes, or in more than MAX_CONTINUATIONS frames, is refused before
  * it is decoded.
  */
-import { Flag } from './frames';
+import { Flag, unpaddedEnd } from './frames';
 
 const MAX_HEADER_BLOCK = 256 * 1024;
 const MAX_CONTINUATIONS = 64;
@@ -38,13 +38,9 @@ export class HeaderBlockReader {
    * string naming what is wrong: a connection error, except `self-dependency` (a stream error).
    */
   public headers(flags: number, id: number, b: Buffer, p: number, end: number): HeaderBlock | undefined | string {
-    let start = p;
-    let stop = end;
-    if (flags & Flag.Padded) {
-      if (p >= end || b[p] > end - p - 1) return 'HEADERS padding longer than the frame';
-      stop = end - b[p];
-      start++;
-    }
+    const stop = unpaddedEnd(flags, b, p, end);
+    if (stop < 0) return 'HEADERS padding longer than the frame';
+    let start = flags & Flag.Padded ? p + 1 : p;
     if (flags & Flag.Priority) {
       if (stop - start < 5) return 'HEADERS too short for its priority fields';
       if ((b.readUInt32BE(start) & 0x7fffffff) === id) return 'self-dependency';

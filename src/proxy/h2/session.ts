@@ -4,7 +4,7 @@
  * ending the connection (GOAWAY) and a stream error resetting one stream.
  */
 import type * as net from 'node:net';
-import { DEFAULT_MAX_FRAME, Flag, FRAME_HEADER, FrameType, H2Error, MAX_WINDOW, pingFrame, PREFACE, rstStreamFrame, Setting, SETTINGS_ACK } from './frames';
+import { DEFAULT_MAX_FRAME, Flag, FRAME_HEADER, FrameType, H2Error, MAX_WINDOW, pingFrame, PREFACE, rstStreamFrame, Setting, SETTINGS_ACK, unpaddedEnd } from './frames';
 import type { HeaderBlock } from './header-block';
 import { HpackError } from './hpack';
 import { H2SessionCore, H2SessionEvents, H2SessionOptions, MAX_EMPTY_FRAMES, MAX_OUTPUT_FOR_CONTROL, MAX_STREAM_ERRORS } from './session-core';
@@ -114,20 +114,13 @@ export class H2Session extends H2SessionCore {
   }
 
   /** The payload without padding: [start, end), or undefined when the padding is invalid. */
-  private unpad(flags: number, b: Buffer, p: number, end: number): number {
-    if ((flags & Flag.Padded) === 0) return end;
-    if (p >= end) return -1;
-    const pad = b[p];
-    return pad <= end - p - 1 ? end - pad : -1;
-  }
-
   private data(flags: number, id: number, b: Buffer, p: number, end: number): void {
     if (id === 0) return this.fail(H2Error.ProtocolError, 'DATA on stream 0');
     const len = end - p;
     if (len > this.recvWindow) return this.fail(H2Error.FlowControlError, 'DATA beyond the connection window');
     this.recvWindow -= len;
     const s = this.streams.get(id);
-    const stop = this.unpad(flags, b, p, end);
+    const stop = unpaddedEnd(flags, b, p, end);
     if (stop < 0) return this.fail(H2Error.ProtocolError, 'DATA padding longer than the frame');
     const start = (flags & Flag.Padded) !== 0 ? p + 1 : p;
     const endStream = (flags & Flag.EndStream) !== 0;

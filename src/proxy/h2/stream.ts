@@ -9,7 +9,7 @@
  * - A declared content-length is checked against the DATA received: a mismatch is malformed (RFC 9113 8.1.1) and
  *   resets the stream, so a body can never run past the length an HTTP/1.1 endpoint was told.
  */
-import { Flag, FRAME_HEADER, FrameType, H2Error, writeFrameHeader } from './frames';
+import { Flag, FRAME_HEADER, FrameType, writeFrameHeader } from './frames';
 import type { H2SessionCore as H2Session } from './session-core';
 
 /** What a stream reports; the session calls these. */
@@ -58,7 +58,7 @@ export class H2Stream {
   private received = 0;
   /** writeData returned false: onDrain is owed. */
   public wantsDrain = false;
-  /** Whatever the side above wants to keep with the stream (the server's exchange adapter). */
+  /** The side above started its answer (a server stream): a peer reset after that is no rapid reset. */
   public answered = false;
 
   public constructor(
@@ -293,13 +293,6 @@ export class H2Stream {
     this.outbox = undefined;
     this.inbox = undefined;
   }
-
-  /** Whether a reset from the peer cancels an unanswered stream (what the rapid-reset bound counts). */
-  public get unanswered(): boolean {
-    return !this.answered;
-  }
 }
 
 const EMPTY = Buffer.alloc(0);
-
-export { H2Error };

@@ -127,7 +127,7 @@ export class Http2Front {
 
   /** Counts a stream the client reset before its answer; past the bound the connection is closed (rapid reset). */
   private onPeerReset(client: Client, stream: H2Stream): void {
-    if (!stream.unanswered) return;
+    if (stream.answered) return;
     const w = this.window(client);
     w.resets++;
     if (w.resets <= MAX_CLIENT_RESETS || w.resets * 2 < w.opened) return;
